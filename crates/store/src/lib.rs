@@ -1,1 +1,90 @@
+//! Persistence for Warrant: the inventory (operators, resources, agents,
+//! credentials, grants) and the seen client-assertion ids, behind one
+//! [`Store`] trait with a PostgreSQL and a SQLite implementation.
+//!
+//! The backend is chosen once, at start-up ([`open`]); both run the same SQL
+//! (written in the dialect the two share) through the native sqlx drivers,
+//! and one conformance suite (`tests/store`) runs against both. Migrations
+//! live in `migrations/postgres` and `migrations/sqlite` and are embedded.
 
+mod error;
+mod rows;
+mod sql;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use warrant_policy::{
+    Agent, AgentStatus, Audience, ClientId, Credential, Grant, GrantStatus, Operator, Platform, Resource,
+    Timestamp,
+};
+
+pub use error::StoreError;
+pub use sql::{PgStore, SqliteStore};
+
+/// Which agents to list; `None` matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct AgentFilter {
+    pub platform: Option<Platform>,
+    pub status: Option<AgentStatus>,
+    pub owner: Option<String>,
+}
+
+/// The inventory's storage. Every method is one transaction: a failure
+/// leaves nothing half-written.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the database does (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn count_operators(&self) -> Result<i64, StoreError>;
+    /// Inserts an operator and its credential; `Conflict` if the id is taken.
+    async fn insert_operator(&self, operator: &Operator, credential: &Credential) -> Result<(), StoreError>;
+    async fn list_operators(&self) -> Result<Vec<Operator>, StoreError>;
+    async fn get_operator(&self, id: &str) -> Result<Option<Operator>, StoreError>;
+
+    /// Inserts a resource, its scope catalogue and its introspection
+    /// credential; `Conflict` if the audience is taken.
+    async fn insert_resource(&self, resource: &Resource, credential: &Credential) -> Result<(), StoreError>;
+    async fn list_resources(&self) -> Result<Vec<Resource>, StoreError>;
+    async fn get_resource_by_audience(&self, audience: &Audience) -> Result<Option<Resource>, StoreError>;
+
+    /// Inserts an agent and its first credential.
+    async fn insert_agent(&self, agent: &Agent, credential: &Credential) -> Result<(), StoreError>;
+    async fn list_agents(&self, filter: &AgentFilter) -> Result<Vec<Agent>, StoreError>;
+    async fn get_agent(&self, id: &str) -> Result<Option<Agent>, StoreError>;
+    /// Sets an agent's status; false if there is no such agent.
+    async fn set_agent_status(&self, id: &str, status: AgentStatus) -> Result<bool, StoreError>;
+
+    async fn insert_grant(&self, grant: &Grant) -> Result<(), StoreError>;
+    async fn get_grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;
+    /// Every grant of an agent, oldest first.
+    async fn grants_for_agent(&self, agent_id: &str) -> Result<Vec<Grant>, StoreError>;
+    /// Writes a grant's new state only if its stored status is still
+    /// `expected` (compare-and-set); false if another decision got there first.
+    async fn update_grant(&self, grant: &Grant, expected: GrantStatus) -> Result<bool, StoreError>;
+
+    /// A client's live (not retired) credentials.
+    async fn credentials_for_client(&self, client_id: &ClientId) -> Result<Vec<Credential>, StoreError>;
+
+    /// Records a client assertion's `jti` until `expires_at` (RFC 7523 §3
+    /// replay protection). False if it was already seen and has not expired.
+    /// Forgets expired ids on the way.
+    async fn record_assertion_jti(
+        &self,
+        client_id: &ClientId,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Opens the store named by `database_url` (`postgres://…`), or the SQLite
+/// file `<data_dir>/warrant.db` when there is none, and runs the migrations.
+pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    match database_url {
+        Some(url) => Ok(Arc::new(PgStore::connect(url).await?)),
+        None => Ok(Arc::new(SqliteStore::open(&data_dir.join("warrant.db")).await?)),
+    }
+}

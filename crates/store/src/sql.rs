@@ -1,0 +1,362 @@
+//! The SQL behind [`Store`], written once in the dialect PostgreSQL and
+//! SQLite share (`$n` parameters, `ON CONFLICT`, integer seconds, text ids)
+//! and implemented for each backend's native sqlx pool by `sql_store!`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use warrant_policy::{
+    Agent, AgentStatus, Audience, ClientId, Credential, Grant, GrantStatus, Operator, Resource, Timestamp,
+};
+
+use crate::rows::{AgentRow, CredentialRow, GrantRow, OperatorRow, ResourceRow, ScopeRow};
+use crate::{AgentFilter, Store, StoreError};
+
+const GRANT_SELECT: &str = "SELECT g.id, g.agent_id, g.resource_id, r.audience, g.scopes, g.justification, \
+     g.status, g.requested_by, g.requested_at, g.approved_by, g.approved_at, g.denied_by, g.denied_at, \
+     g.revoked_by, g.revoked_at, g.expires_at, g.max_token_ttl \
+     FROM grants g JOIN resources r ON r.id = g.resource_id";
+const RESOURCE_SELECT: &str = "SELECT id, name, kind, audience, created_by, created_at FROM resources";
+const SCOPE_SELECT: &str = "SELECT resource_id, name, description, data_class FROM resource_scopes";
+const AGENT_SELECT: &str =
+    "SELECT id, name, platform, vendor, owner, purpose, environment, acts_on_behalf_of, \
+     tags, status, created_by, created_at FROM agents";
+const OPERATOR_SELECT: &str = "SELECT id, name, email, roles, created_by, created_at FROM operators";
+const INSERT_CREDENTIAL: &str = "INSERT INTO credentials \
+     (id, client_id, client_kind, method, secret_hash, jwks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`].
+fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(error),
+    }
+}
+
+/// The PostgreSQL store (production).
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` and runs the PostgreSQL migrations.
+    pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../../migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// Wraps a pool whose database is already migrated (tests).
+    pub fn from_pool(pool: PgPool) -> PgStore {
+        PgStore { pool }
+    }
+}
+
+/// The SQLite store (the embedded default).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, in WAL mode,
+    /// and runs the SQLite migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(StoreError::DataDir)?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("../../migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Wraps a pool whose database is already migrated (tests).
+    pub fn from_pool(pool: SqlitePool) -> SqliteStore {
+        SqliteStore { pool }
+    }
+}
+
+/// Implements [`Store`] for a struct with a `pool` field of a native sqlx pool.
+macro_rules! sql_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl Store for $store {
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn count_operators(&self) -> Result<i64, StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM operators").fetch_one(&self.pool).await?;
+                Ok(n)
+            }
+
+            async fn insert_operator(&self, op: &Operator, credential: &Credential) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO operators (id, name, email, roles, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&op.id)
+                .bind(&op.name)
+                .bind(&op.email)
+                .bind(op.roles.to_string())
+                .bind(&op.created_by)
+                .bind(op.created_at.unix())
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_as("an operator with this id"))?;
+                insert_credential!(tx, credential);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_operators(&self) -> Result<Vec<Operator>, StoreError> {
+                let sql = format!("{OPERATOR_SELECT} ORDER BY created_at, id");
+                let rows: Vec<OperatorRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                rows.into_iter().map(Operator::try_from).collect()
+            }
+
+            async fn get_operator(&self, id: &str) -> Result<Option<Operator>, StoreError> {
+                let sql = format!("{OPERATOR_SELECT} WHERE id = $1");
+                let row: Option<OperatorRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(Operator::try_from).transpose()
+            }
+
+            async fn insert_resource(&self, r: &Resource, credential: &Credential) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO resources (id, name, kind, audience, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&r.id)
+                .bind(&r.name)
+                .bind(r.kind.as_str())
+                .bind(r.audience.as_str())
+                .bind(&r.created_by)
+                .bind(r.created_at.unix())
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_as("a resource with this audience"))?;
+                for (position, scope) in (0_i64..).zip(&r.scopes) {
+                    sqlx::query(
+                        "INSERT INTO resource_scopes (resource_id, name, description, data_class, position) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&r.id)
+                    .bind(scope.name.as_str())
+                    .bind(&scope.description)
+                    .bind(scope.data_class.as_str())
+                    .bind(position)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(conflict_as("a scope with this name on this resource"))?;
+                }
+                insert_credential!(tx, credential);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_resources(&self) -> Result<Vec<Resource>, StoreError> {
+                let sql = format!("{RESOURCE_SELECT} ORDER BY created_at, id");
+                let rows: Vec<ResourceRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                let sql = format!("{SCOPE_SELECT} ORDER BY resource_id, position");
+                let scopes: Vec<ScopeRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                rows.into_iter().map(|r| r.into_resource(&scopes)).collect()
+            }
+
+            async fn get_resource_by_audience(&self, audience: &Audience) -> Result<Option<Resource>, StoreError> {
+                let sql = format!("{RESOURCE_SELECT} WHERE audience = $1");
+                let row: Option<ResourceRow> =
+                    sqlx::query_as(&sql).bind(audience.as_str()).fetch_optional(&self.pool).await?;
+                let Some(row) = row else { return Ok(None) };
+                let sql = format!("{SCOPE_SELECT} WHERE resource_id = $1 ORDER BY position");
+                let scopes: Vec<ScopeRow> = sqlx::query_as(&sql).bind(&row.id).fetch_all(&self.pool).await?;
+                row.into_resource(&scopes).map(Some)
+            }
+
+            async fn insert_agent(&self, a: &Agent, credential: &Credential) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO agents (id, name, platform, vendor, owner, purpose, environment, \
+                     acts_on_behalf_of, tags, status, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&a.id)
+                .bind(&a.name)
+                .bind(a.platform.as_str())
+                .bind(&a.vendor)
+                .bind(&a.owner)
+                .bind(&a.purpose)
+                .bind(&a.environment)
+                .bind(a.acts_on_behalf_of.as_str())
+                .bind(serde_json::to_string(&a.tags)?)
+                .bind(a.status.as_str())
+                .bind(&a.created_by)
+                .bind(a.created_at.unix())
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_as("an agent with this id"))?;
+                insert_credential!(tx, credential);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_agents(&self, filter: &AgentFilter) -> Result<Vec<Agent>, StoreError> {
+                let sql = format!(
+                    "{AGENT_SELECT} WHERE ($1 IS NULL OR platform = $1) AND ($2 IS NULL OR status = $2) \
+                     AND ($3 IS NULL OR owner = $3) ORDER BY created_at, id"
+                );
+                let rows: Vec<AgentRow> = sqlx::query_as(&sql)
+                    .bind(filter.platform.map(|p| p.as_str()))
+                    .bind(filter.status.map(|s| s.as_str()))
+                    .bind(filter.owner.as_deref())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(Agent::try_from).collect()
+            }
+
+            async fn get_agent(&self, id: &str) -> Result<Option<Agent>, StoreError> {
+                let sql = format!("{AGENT_SELECT} WHERE id = $1");
+                let row: Option<AgentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(Agent::try_from).transpose()
+            }
+
+            async fn set_agent_status(&self, id: &str, status: AgentStatus) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE agents SET status = $1 WHERE id = $2")
+                    .bind(status.as_str())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_grant(&self, g: &Grant) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO grants (id, agent_id, resource_id, scopes, justification, status, \
+                     requested_by, requested_at, expires_at, max_token_ttl) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&g.id)
+                .bind(&g.agent_id)
+                .bind(&g.resource_id)
+                .bind(g.scopes.to_string())
+                .bind(&g.justification)
+                .bind(g.status.as_str())
+                .bind(&g.requested_by)
+                .bind(g.requested_at.unix())
+                .bind(g.expires_at.unix())
+                .bind(g.max_token_ttl)
+                .execute(&self.pool)
+                .await
+                .map_err(conflict_as("a grant with this id"))?;
+                Ok(())
+            }
+
+            async fn get_grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+                let sql = format!("{GRANT_SELECT} WHERE g.id = $1");
+                let row: Option<GrantRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(Grant::try_from).transpose()
+            }
+
+            async fn grants_for_agent(&self, agent_id: &str) -> Result<Vec<Grant>, StoreError> {
+                let sql = format!("{GRANT_SELECT} WHERE g.agent_id = $1 ORDER BY g.requested_at, g.id");
+                let rows: Vec<GrantRow> = sqlx::query_as(&sql).bind(agent_id).fetch_all(&self.pool).await?;
+                rows.into_iter().map(Grant::try_from).collect()
+            }
+
+            async fn update_grant(&self, g: &Grant, expected: GrantStatus) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE grants SET status = $1, approved_by = $2, approved_at = $3, denied_by = $4, \
+                     denied_at = $5, revoked_by = $6, revoked_at = $7 WHERE id = $8 AND status = $9",
+                )
+                .bind(g.status.as_str())
+                .bind(g.approved_by.as_deref())
+                .bind(g.approved_at.map(Timestamp::unix))
+                .bind(g.denied_by.as_deref())
+                .bind(g.denied_at.map(Timestamp::unix))
+                .bind(g.revoked_by.as_deref())
+                .bind(g.revoked_at.map(Timestamp::unix))
+                .bind(&g.id)
+                .bind(expected.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn credentials_for_client(&self, client_id: &ClientId) -> Result<Vec<Credential>, StoreError> {
+                let rows: Vec<CredentialRow> = sqlx::query_as(
+                    "SELECT id, client_id, client_kind, method, secret_hash, jwks, created_at FROM credentials \
+                     WHERE client_id = $1 AND retired_at IS NULL ORDER BY created_at, id",
+                )
+                .bind(client_id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(Credential::try_from).collect()
+            }
+
+            async fn record_assertion_jti(
+                &self,
+                client_id: &ClientId,
+                jti: &str,
+                expires_at: Timestamp,
+                now: Timestamp,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM assertion_jtis WHERE expires_at <= $1")
+                    .bind(now.unix())
+                    .execute(&mut *tx)
+                    .await?;
+                let done = sqlx::query(
+                    "INSERT INTO assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (client_id, jti) DO NOTHING",
+                )
+                .bind(client_id.as_str())
+                .bind(jti)
+                .bind(expires_at.unix())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+/// Inserts a credential inside the transaction `$tx`.
+macro_rules! insert_credential {
+    ($tx:ident, $c:expr) => {
+        sqlx::query(INSERT_CREDENTIAL)
+            .bind(&$c.id)
+            .bind($c.client_id.as_str())
+            .bind($c.client_kind.as_str())
+            .bind($c.method.as_str())
+            .bind($c.secret_hash.as_deref())
+            .bind($c.jwks.as_deref())
+            .bind($c.created_at.unix())
+            .execute(&mut *$tx)
+            .await
+            .map_err(conflict_as("a credential with this id"))?
+    };
+}
+
+sql_store!(PgStore);
+sql_store!(SqliteStore);

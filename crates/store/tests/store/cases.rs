@@ -1,0 +1,212 @@
+//! The cases of the conformance suite, written against `&dyn Store`.
+
+use warrant_policy::{
+    ActsOnBehalfOf, Agent, AgentStatus, Audience, ClientId, ClientKind, Credential, CredentialMethod,
+    DataClass, Grant, GrantAction, GrantStatus, Operator, Platform, Resource, ResourceKind, Role, Roles,
+    Scope, ScopeDefinition, ScopeSet, Timestamp,
+};
+use warrant_store::{AgentFilter, Store, StoreError};
+
+const T0: Timestamp = Timestamp(1_790_000_000);
+
+fn secret_credential(client_id: &str, kind: ClientKind) -> Credential {
+    Credential {
+        id: format!("cred_{}", uuid::Uuid::new_v4().simple()),
+        client_id: ClientId::parse(client_id).unwrap(),
+        client_kind: kind,
+        method: CredentialMethod::ClientSecret,
+        secret_hash: Some(vec![7; 32]),
+        jwks: None,
+        created_at: T0,
+    }
+}
+
+fn operator(id: &str, roles: &[Role]) -> Operator {
+    Operator {
+        id: id.into(),
+        client_id: ClientId::parse(id).unwrap(),
+        name: format!("Operator {id}"),
+        email: format!("{id}@example.com"),
+        roles: Roles::new(roles.iter().copied()).unwrap(),
+        created_by: "bootstrap".into(),
+        created_at: T0,
+    }
+}
+
+fn resource(id: &str, audience: &str) -> Resource {
+    let scope = |name: &str, data_class| ScopeDefinition {
+        name: Scope::parse(name).unwrap(),
+        description: format!("{name} access"),
+        data_class,
+    };
+    Resource {
+        id: id.into(),
+        client_id: ClientId::parse(id).unwrap(),
+        name: "CRM".into(),
+        kind: ResourceKind::Crm,
+        audience: Audience::parse(audience).unwrap(),
+        scopes: vec![scope("contacts:write", DataClass::Pii), scope("cases:read", DataClass::Internal)],
+        created_by: "admin".into(),
+        created_at: T0,
+    }
+}
+
+fn agent(id: &str, platform: Platform, owner: &str) -> Agent {
+    Agent {
+        id: id.into(),
+        client_id: ClientId::parse(id).unwrap(),
+        name: format!("Agent {id}"),
+        platform,
+        vendor: "Salesforce".into(),
+        owner: owner.into(),
+        purpose: "answer billing questions".into(),
+        environment: "production".into(),
+        acts_on_behalf_of: ActsOnBehalfOf::Customer,
+        tags: vec!["billing".into(), "tier-1".into()],
+        status: AgentStatus::Active,
+        created_by: "alice".into(),
+        created_at: T0,
+    }
+}
+
+fn grant(id: &str, agent_id: &str, r: &Resource) -> Grant {
+    Grant {
+        id: id.into(),
+        agent_id: agent_id.into(),
+        resource_id: r.id.clone(),
+        audience: r.audience.clone(),
+        scopes: ScopeSet::parse("cases:read").unwrap(),
+        justification: "read cases".into(),
+        status: GrantStatus::Requested,
+        requested_by: "alice".into(),
+        requested_at: T0,
+        approved_by: None,
+        approved_at: None,
+        denied_by: None,
+        denied_at: None,
+        revoked_by: None,
+        revoked_at: None,
+        expires_at: T0.plus(86_400),
+        max_token_ttl: Some(120),
+    }
+}
+
+async fn seed_agent_and_resource(store: &dyn Store) -> (Agent, Resource) {
+    let r = resource("res_crm", "https://crm.example.com");
+    store.insert_resource(&r, &secret_credential(&r.id, ClientKind::Resource)).await.unwrap();
+    let a = agent("agt_1", Platform::Agentforce, "jane@example.com");
+    store.insert_agent(&a, &secret_credential(&a.id, ClientKind::Agent)).await.unwrap();
+    (a, r)
+}
+
+pub async fn the_database_answers_a_ping(store: &dyn Store) {
+    store.ping().await.unwrap();
+}
+
+pub async fn an_operator_round_trips_with_its_credential(store: &dyn Store) {
+    assert_eq!(store.count_operators().await.unwrap(), 0);
+    let op = operator("op_alice", &[Role::Requester, Role::Viewer]);
+    let cred = secret_credential("op_alice", ClientKind::Operator);
+    store.insert_operator(&op, &cred).await.unwrap();
+    assert_eq!(store.count_operators().await.unwrap(), 1);
+    assert_eq!(store.get_operator("op_alice").await.unwrap(), Some(op.clone()));
+    assert_eq!(store.list_operators().await.unwrap(), vec![op]);
+    assert_eq!(store.get_operator("op_nobody").await.unwrap(), None);
+    let creds = store.credentials_for_client(&ClientId::parse("op_alice").unwrap()).await.unwrap();
+    assert!(creds == vec![cred], "{creds:?}");
+}
+
+pub async fn a_taken_operator_id_is_a_conflict_and_writes_nothing(store: &dyn Store) {
+    let op = operator("op_alice", &[Role::Admin]);
+    store.insert_operator(&op, &secret_credential("op_alice", ClientKind::Operator)).await.unwrap();
+    let second = secret_credential("op_alice", ClientKind::Operator);
+    let err = store.insert_operator(&op, &second).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let creds = store.credentials_for_client(&op.client_id).await.unwrap();
+    assert_eq!(creds.len(), 1, "the refused insert must not leave its credential behind");
+}
+
+pub async fn a_resource_keeps_its_scope_catalogue_in_order(store: &dyn Store) {
+    let r = resource("res_crm", "https://crm.example.com");
+    store.insert_resource(&r, &secret_credential(&r.id, ClientKind::Resource)).await.unwrap();
+    assert_eq!(store.get_resource_by_audience(&r.audience).await.unwrap(), Some(r.clone()));
+    assert_eq!(store.list_resources().await.unwrap(), vec![r]);
+    let other = Audience::parse("https://other.example.com").unwrap();
+    assert_eq!(store.get_resource_by_audience(&other).await.unwrap(), None);
+}
+
+pub async fn a_taken_audience_is_a_conflict_and_writes_nothing(store: &dyn Store) {
+    let first = resource("res_1", "https://crm.example.com");
+    store.insert_resource(&first, &secret_credential("res_1", ClientKind::Resource)).await.unwrap();
+    let second = resource("res_2", "https://crm.example.com");
+    let err =
+        store.insert_resource(&second, &secret_credential("res_2", ClientKind::Resource)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.list_resources().await.unwrap().len(), 1);
+    assert!(store.credentials_for_client(&second.client_id).await.unwrap().is_empty());
+}
+
+pub async fn an_agent_round_trips_and_filters_apply(store: &dyn Store) {
+    let a = agent("agt_a", Platform::Agentforce, "jane@example.com");
+    let b = agent("agt_b", Platform::Dynamics365, "raj@example.com");
+    for x in [&a, &b] {
+        store.insert_agent(x, &secret_credential(&x.id, ClientKind::Agent)).await.unwrap();
+    }
+    assert_eq!(store.get_agent("agt_a").await.unwrap(), Some(a.clone()));
+    assert_eq!(store.list_agents(&AgentFilter::default()).await.unwrap(), vec![a.clone(), b.clone()]);
+    let by_platform = AgentFilter { platform: Some(Platform::Dynamics365), ..AgentFilter::default() };
+    assert_eq!(store.list_agents(&by_platform).await.unwrap(), vec![b.clone()]);
+    let by_owner = AgentFilter { owner: Some("jane@example.com".into()), ..AgentFilter::default() };
+    assert_eq!(store.list_agents(&by_owner).await.unwrap(), vec![a]);
+    let none = AgentFilter { status: Some(AgentStatus::Killed), ..AgentFilter::default() };
+    assert!(store.list_agents(&none).await.unwrap().is_empty());
+}
+
+pub async fn an_agent_status_change_is_stored(store: &dyn Store) {
+    let (a, _) = seed_agent_and_resource(store).await;
+    assert!(store.set_agent_status(&a.id, AgentStatus::Suspended).await.unwrap());
+    assert_eq!(store.get_agent(&a.id).await.unwrap().unwrap().status, AgentStatus::Suspended);
+    assert!(!store.set_agent_status("agt_missing", AgentStatus::Suspended).await.unwrap());
+}
+
+pub async fn a_grant_round_trips_with_its_audience(store: &dyn Store) {
+    let (a, r) = seed_agent_and_resource(store).await;
+    let g = grant("grt_1", &a.id, &r);
+    store.insert_grant(&g).await.unwrap();
+    assert_eq!(store.get_grant("grt_1").await.unwrap(), Some(g.clone()));
+    assert_eq!(store.grants_for_agent(&a.id).await.unwrap(), vec![g]);
+    assert!(store.grants_for_agent("agt_other").await.unwrap().is_empty());
+}
+
+pub async fn a_grant_update_is_a_compare_and_set(store: &dyn Store) {
+    let (a, r) = seed_agent_and_resource(store).await;
+    let g = grant("grt_1", &a.id, &r);
+    store.insert_grant(&g).await.unwrap();
+    let approved = g.apply(GrantAction::Approve, "bob", T0.plus(10)).unwrap();
+    let denied = g.apply(GrantAction::Deny, "carol", T0.plus(11)).unwrap();
+    assert!(store.update_grant(&approved, GrantStatus::Requested).await.unwrap());
+    assert!(
+        !store.update_grant(&denied, GrantStatus::Requested).await.unwrap(),
+        "the second decision must lose"
+    );
+    assert_eq!(store.get_grant("grt_1").await.unwrap(), Some(approved));
+}
+
+pub async fn retired_or_foreign_credentials_are_not_returned(store: &dyn Store) {
+    let (a, r) = seed_agent_and_resource(store).await;
+    let agent_creds = store.credentials_for_client(&a.client_id).await.unwrap();
+    assert_eq!(agent_creds.len(), 1);
+    assert_eq!(agent_creds[0].client_kind, ClientKind::Agent);
+    let resource_creds = store.credentials_for_client(&r.client_id).await.unwrap();
+    assert_eq!(resource_creds[0].client_kind, ClientKind::Resource);
+    assert!(store.credentials_for_client(&ClientId::parse("nobody").unwrap()).await.unwrap().is_empty());
+}
+
+pub async fn an_assertion_jti_is_accepted_once_until_it_expires(store: &dyn Store) {
+    let client = ClientId::parse("agt_1").unwrap();
+    let other = ClientId::parse("agt_2").unwrap();
+    assert!(store.record_assertion_jti(&client, "j1", T0.plus(60), T0).await.unwrap());
+    assert!(!store.record_assertion_jti(&client, "j1", T0.plus(60), T0.plus(30)).await.unwrap());
+    assert!(store.record_assertion_jti(&other, "j1", T0.plus(60), T0).await.unwrap(), "ids are per client");
+    assert!(store.record_assertion_jti(&client, "j1", T0.plus(200), T0.plus(60)).await.unwrap());
+}

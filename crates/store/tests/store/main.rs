@@ -1,0 +1,43 @@
+//! The store conformance suite: every test runs against PostgreSQL (a fresh
+//! database per test, from `DATABASE_URL`) and SQLite, through the `Store`
+//! trait only. An unreachable PostgreSQL fails the run; it never skips.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cases;
+
+/// Declares each case twice: once per backend.
+macro_rules! conformance {
+    ($($case:ident),+ $(,)?) => {
+        mod postgres {
+            $(
+                #[sqlx::test(migrations = "../../migrations/postgres")]
+                async fn $case(pool: sqlx::PgPool) {
+                    super::cases::$case(&warrant_store::PgStore::from_pool(pool)).await;
+                }
+            )+
+        }
+        mod sqlite {
+            $(
+                #[sqlx::test(migrations = "../../migrations/sqlite")]
+                async fn $case(pool: sqlx::SqlitePool) {
+                    super::cases::$case(&warrant_store::SqliteStore::from_pool(pool)).await;
+                }
+            )+
+        }
+    };
+}
+
+conformance!(
+    the_database_answers_a_ping,
+    an_operator_round_trips_with_its_credential,
+    a_taken_operator_id_is_a_conflict_and_writes_nothing,
+    a_resource_keeps_its_scope_catalogue_in_order,
+    a_taken_audience_is_a_conflict_and_writes_nothing,
+    an_agent_round_trips_and_filters_apply,
+    an_agent_status_change_is_stored,
+    a_grant_round_trips_with_its_audience,
+    a_grant_update_is_a_compare_and_set,
+    retired_or_foreign_credentials_are_not_returned,
+    an_assertion_jti_is_accepted_once_until_it_expires,
+);
