@@ -1,1 +1,213 @@
+//! Verification of Warrant's access tokens (RFC 9068 §4), shared by every
+//! place that accepts one: the admin API today, RFC 7662 introspection and
+//! the resource-server layer later. It checks the signature against the
+//! public keys it was given, the header (`alg: ES256`, `typ: at+jwt`, a
+//! known `kid`), the issuer, the audience and the time claims. Revocation
+//! and kills are the caller's to check.
 
+use josekit::jwk::Jwk;
+use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
+use josekit::jws::ES256;
+use josekit::jwt;
+use serde::Deserialize;
+use serde_json::Value;
+use warrant_policy::{ScopeSet, Timestamp};
+
+/// Allowance for clocks that disagree on `iat`, in seconds.
+pub const CLOCK_SKEW: i64 = 60;
+
+/// The claims of a verified access token.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    #[serde(deserialize_with = "scope_set")]
+    pub scope: ScopeSet,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+fn scope_set<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ScopeSet, D::Error> {
+    ScopeSet::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+/// Why a token is not accepted. The description is safe to show the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token's algorithm is not ES256")]
+    Algorithm,
+    #[error("the token is not an access token (typ must be at+jwt)")]
+    Type,
+    #[error("the token's key id is unknown")]
+    UnknownKey,
+    #[error("the token's signature does not verify")]
+    Signature,
+    #[error("the token was issued by someone else")]
+    Issuer,
+    #[error("the token is for another audience")]
+    Audience,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token was issued in the future")]
+    IssuedInFuture,
+}
+
+/// Verifies access tokens signed by one of a set of ES256 keys.
+pub struct AccessTokenVerifier {
+    issuer: String,
+    keys: Vec<(String, EcdsaJwsVerifier)>,
+}
+
+impl AccessTokenVerifier {
+    /// A verifier for tokens of `issuer` signed by any of `keys` (public
+    /// JWKs with a `kid`).
+    pub fn new(issuer: impl Into<String>, keys: &[Jwk]) -> Result<AccessTokenVerifier, josekit::JoseError> {
+        let keys = keys
+            .iter()
+            .map(|jwk| Ok((jwk.key_id().unwrap_or_default().to_owned(), ES256.verifier_from_jwk(jwk)?)))
+            .collect::<Result<_, josekit::JoseError>>()?;
+        Ok(AccessTokenVerifier { issuer: issuer.into(), keys })
+    }
+
+    /// Verifies `token` for `audience` at `now`.
+    pub fn verify(&self, token: &str, audience: &str, now: Timestamp) -> Result<AccessClaims, VerifyError> {
+        let header = jwt::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        let text = |name: &str| header.claim(name).and_then(Value::as_str);
+        if text("alg") != Some("ES256") {
+            return Err(VerifyError::Algorithm);
+        }
+        let typ = text("typ").unwrap_or_default().to_ascii_lowercase();
+        if typ != "at+jwt" && typ != "application/at+jwt" {
+            return Err(VerifyError::Type);
+        }
+        let kid = text("kid").ok_or(VerifyError::UnknownKey)?;
+        let (_, verifier) = self.keys.iter().find(|(k, _)| k == kid).ok_or(VerifyError::UnknownKey)?;
+        let (payload, _) = jwt::decode_with_verifier(token, verifier).map_err(|_| VerifyError::Signature)?;
+        let claims: AccessClaims = serde_json::from_value(Value::Object(payload.claims_set().clone()))
+            .map_err(|_| VerifyError::Malformed)?;
+        if claims.iss != self.issuer {
+            return Err(VerifyError::Issuer);
+        }
+        if claims.aud != audience {
+            return Err(VerifyError::Audience);
+        }
+        if claims.exp <= now.unix() {
+            return Err(VerifyError::Expired);
+        }
+        if claims.iat > now.unix() + CLOCK_SKEW {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use josekit::jws::{JwsHeader, HS256};
+    use josekit::jwt::JwtPayload;
+
+    const ISS: &str = "https://warrant.example";
+    const AUD: &str = "https://crm.example";
+    const NOW: Timestamp = Timestamp(1_800_000_000);
+
+    struct Fixture {
+        signer: josekit::jws::alg::ecdsa::EcdsaJwsSigner,
+        public: Jwk,
+        verifier: AccessTokenVerifier,
+    }
+
+    fn fixture() -> Fixture {
+        let pair = ES256.generate_key_pair().unwrap();
+        let mut public = pair.to_jwk_public_key();
+        public.set_key_id("k1");
+        let signer = ES256.signer_from_jwk(&pair.to_jwk_private_key()).unwrap();
+        let verifier = AccessTokenVerifier::new(ISS, std::slice::from_ref(&public)).unwrap();
+        Fixture { signer, public, verifier }
+    }
+
+    fn claims(overrides: &[(&str, Value)]) -> JwtPayload {
+        let mut p = JwtPayload::new();
+        let base = [
+            ("iss", Value::from(ISS)),
+            ("sub", Value::from("agt_1")),
+            ("aud", Value::from(AUD)),
+            ("client_id", Value::from("agt_1")),
+            ("scope", Value::from("cases:read")),
+            ("jti", Value::from("j1")),
+            ("iat", Value::from(NOW.unix())),
+            ("exp", Value::from(NOW.unix() + 300)),
+        ];
+        for (k, v) in base.into_iter().chain(overrides.iter().cloned()) {
+            p.set_claim(k, Some(v)).unwrap();
+        }
+        p
+    }
+
+    fn sign(f: &Fixture, typ: &str, kid: &str, payload: &JwtPayload) -> String {
+        let mut h = JwsHeader::new();
+        h.set_token_type(typ);
+        h.set_key_id(kid);
+        jwt::encode_with_signer(payload, &h, &f.signer).unwrap()
+    }
+
+    #[test]
+    fn a_good_token_verifies_with_its_claims() {
+        let f = fixture();
+        let c = f.verifier.verify(&sign(&f, "at+jwt", "k1", &claims(&[])), AUD, NOW).unwrap();
+        assert_eq!((c.sub.as_str(), c.scope.to_string().as_str()), ("agt_1", "cases:read"));
+    }
+
+    #[test]
+    fn each_bad_token_is_refused_for_its_reason() {
+        let f = fixture();
+        let cases = [
+            (sign(&f, "JWT", "k1", &claims(&[])), VerifyError::Type),
+            (sign(&f, "at+jwt", "k9", &claims(&[])), VerifyError::UnknownKey),
+            (sign(&f, "at+jwt", "k1", &claims(&[("iss", "https://evil".into())])), VerifyError::Issuer),
+            (sign(&f, "at+jwt", "k1", &claims(&[("aud", "https://other".into())])), VerifyError::Audience),
+            (sign(&f, "at+jwt", "k1", &claims(&[("exp", NOW.unix().into())])), VerifyError::Expired),
+            (
+                sign(&f, "at+jwt", "k1", &claims(&[("iat", (NOW.unix() + 120).into())])),
+                VerifyError::IssuedInFuture,
+            ),
+            ("not.a.jwt".to_owned(), VerifyError::Malformed),
+        ];
+        for (token, expected) in cases {
+            assert_eq!(f.verifier.verify(&token, AUD, NOW), Err(expected));
+        }
+    }
+
+    #[test]
+    fn alg_none_and_hmac_keyed_with_the_public_key_are_refused() {
+        let f = fixture();
+        let body = URL_SAFE_NO_PAD.encode(claims(&[]).to_string());
+        let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt","kid":"k1"}"#);
+        assert_eq!(
+            f.verifier.verify(&format!("{none_header}.{body}."), AUD, NOW),
+            Err(VerifyError::Algorithm)
+        );
+
+        let hmac = HS256.signer_from_bytes(f.public.to_string().as_bytes()).unwrap();
+        let mut h = JwsHeader::new();
+        h.set_token_type("at+jwt");
+        h.set_key_id("k1");
+        let forged = jwt::encode_with_signer(&claims(&[]), &h, &hmac).unwrap();
+        assert_eq!(f.verifier.verify(&forged, AUD, NOW), Err(VerifyError::Algorithm));
+    }
+
+    #[test]
+    fn a_token_signed_by_another_key_with_our_kid_is_refused() {
+        let f = fixture();
+        let other = fixture();
+        let token = sign(&other, "at+jwt", "k1", &claims(&[]));
+        assert_eq!(f.verifier.verify(&token, AUD, NOW), Err(VerifyError::Signature));
+    }
+}

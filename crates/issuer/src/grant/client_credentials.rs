@@ -1,0 +1,92 @@
+//! The client-credentials grant (RFC 6749 §4.4) for agents and operators.
+//!
+//! An agent gets a token for one resource it holds approved, unexpired
+//! grants on; an operator gets an admin token (`urn:warrant:admin`) whose
+//! scopes are its roles. The decision itself is `warrant_policy::decide_token`.
+
+use warrant_policy::{
+    decide_token, AgentStatus, Audience, ClientKind, GrantStatus, HeldGrant, OAuthError, OAuthErrorCode,
+    ADMIN_AUDIENCE,
+};
+
+use crate::client_auth::{internal, AuthenticatedClient};
+use crate::mint::{mint, TokenResponse};
+use crate::request::ClientCredentialsParams;
+use crate::TokenService;
+
+/// Runs the grant for an authenticated client.
+pub(crate) async fn run(
+    service: &TokenService,
+    client: &AuthenticatedClient,
+    params: ClientCredentialsParams,
+) -> Result<TokenResponse, OAuthError> {
+    let now = service.clock.now();
+    let is_admin = |aud: &Audience| aud.as_str() == ADMIN_AUDIENCE;
+    let held = match client.kind {
+        ClientKind::Resource => {
+            return Err(OAuthError::new(
+                OAuthErrorCode::UnauthorizedClient,
+                "a resource server's credentials are for introspection, not for tokens",
+            ))
+        }
+        ClientKind::Operator => {
+            if params.resource.as_ref().is_some_and(|r| !is_admin(r)) {
+                return Err(OAuthError::invalid_target(format!(
+                    "operators get tokens for {ADMIN_AUDIENCE} only"
+                )));
+            }
+            let operator =
+                service.store.get_operator(client.client_id.as_str()).await.map_err(|e| internal(&e))?;
+            let operator =
+                operator.ok_or_else(|| OAuthError::invalid_client("the operator no longer exists"))?;
+            let audience = Audience::parse(ADMIN_AUDIENCE).map_err(|e| internal(&e))?;
+            vec![HeldGrant {
+                audience,
+                scopes: operator.roles.to_scopes(),
+                expires_at: None,
+                max_token_ttl: None,
+            }]
+        }
+        ClientKind::Agent => {
+            let agent = service.store.get_agent(client.client_id.as_str()).await.map_err(|e| internal(&e))?;
+            let agent = agent.ok_or_else(|| OAuthError::invalid_client("the agent no longer exists"))?;
+            if agent.status != AgentStatus::Active {
+                tracing::info!(client_id = %client.client_id, status = %agent.status, "token refused");
+                return Err(OAuthError::invalid_client(format!("the agent is {}", agent.status)));
+            }
+            if let Some(resource) = &params.resource {
+                if is_admin(resource) {
+                    return Err(OAuthError::invalid_target(format!("{ADMIN_AUDIENCE} is for operators")));
+                }
+                let known =
+                    service.store.get_resource_by_audience(resource).await.map_err(|e| internal(&e))?;
+                if known.is_none() {
+                    return Err(OAuthError::invalid_target("the resource is unknown"));
+                }
+            }
+            let grants = service.store.grants_for_agent(&agent.id).await.map_err(|e| internal(&e))?;
+            grants
+                .into_iter()
+                .filter(|g| g.status == GrantStatus::Approved)
+                .map(|g| HeldGrant {
+                    audience: g.audience,
+                    scopes: g.scopes,
+                    expires_at: Some(g.expires_at),
+                    max_token_ttl: g.max_token_ttl,
+                })
+                .collect()
+        }
+    };
+    let decision =
+        decide_token(params.resource.as_ref(), params.scope.as_ref(), &held, now, service.default_ttl)?;
+    let response = mint(service, client.client_id.as_str(), &client.client_id, &decision)?;
+    tracing::info!(
+        client_id = %client.client_id,
+        method = client.method,
+        aud = %decision.audience,
+        scope = %decision.scopes,
+        expires_in = response.expires_in,
+        "token issued"
+    );
+    Ok(response)
+}

@@ -1,0 +1,3 @@
+//! The grant types the token endpoint serves, a file each.
+
+pub mod client_credentials;

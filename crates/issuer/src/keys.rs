@@ -1,0 +1,124 @@
+//! The ES256 signing key and the secret-hashing pepper, kept as files in the
+//! keys directory (mode 0600), created on first start and reused after.
+//! The key id is the key's RFC 7638 JWK thumbprint.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use josekit::jwk::Jwk;
+use josekit::jws::alg::ecdsa::EcdsaJwsSigner;
+use josekit::jws::ES256;
+
+use crate::secret::random_bytes;
+use crate::KeyError;
+
+const SIGNING_KEY_FILE: &str = "signing-es256.pem";
+const PEPPER_FILE: &str = "pepper";
+
+/// The key that signs access tokens.
+pub struct SigningKey {
+    pub(crate) signer: EcdsaJwsSigner,
+    kid: String,
+    public_jwk: Jwk,
+}
+
+impl SigningKey {
+    /// Loads `<dir>/signing-es256.pem`, or generates it (mode 0600) when absent.
+    pub fn load_or_create(dir: &Path) -> Result<SigningKey, KeyError> {
+        let path = dir.join(SIGNING_KEY_FILE);
+        let pem = match fs::read(&path) {
+            Ok(pem) => pem,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let pair = ES256.generate_key_pair().map_err(KeyError::Generate)?;
+                let pem = pair.to_pem_private_key();
+                write_private(&path, &pem)?;
+                tracing::info!(path = %path.display(), "generated a new ES256 signing key");
+                pem
+            }
+            Err(source) => return Err(KeyError::Io { path, source }),
+        };
+        let invalid = |source| KeyError::Invalid { path: path.clone(), source };
+        let pair = ES256.key_pair_from_pem(&pem).map_err(invalid)?;
+        let mut public_jwk = pair.to_jwk_public_key();
+        let kid = thumbprint(&public_jwk);
+        public_jwk.set_key_id(&kid);
+        public_jwk.set_algorithm("ES256");
+        public_jwk.set_key_use("sig");
+        let mut signer = ES256.signer_from_pem(&pem).map_err(invalid)?;
+        signer.set_key_id(&kid);
+        Ok(SigningKey { signer, kid, public_jwk })
+    }
+
+    /// The key id (`kid`) tokens carry.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public key as a JWK with `kid`, `alg` and `use` (no private part).
+    pub fn public_jwk(&self) -> &Jwk {
+        &self.public_jwk
+    }
+}
+
+/// Loads `<dir>/pepper` (32 bytes), or generates it (mode 0600) when absent.
+pub fn load_or_create_pepper(dir: &Path) -> Result<[u8; 32], KeyError> {
+    let path = dir.join(PEPPER_FILE);
+    match fs::read(&path) {
+        Ok(bytes) => bytes.try_into().map_err(|_| KeyError::PepperLength { path }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let pepper = random_bytes::<32>()?;
+            write_private(&path, &pepper)?;
+            Ok(pepper)
+        }
+        Err(source) => Err(KeyError::Io { path, source }),
+    }
+}
+
+/// Creates `path` with mode 0600 and writes `bytes`; never overwrites.
+fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.clone(), source };
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)
+}
+
+/// RFC 7638 thumbprint of an EC public key: SHA-256 over the required
+/// members in lexicographic order, base64url.
+fn thumbprint(jwk: &Jwk) -> String {
+    let member = |name: &str| jwk.parameter(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let canonical = format!(
+        r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,
+        member("crv"),
+        member("kty"),
+        member("x"),
+        member("y")
+    );
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_key_is_created_once_with_mode_0600_and_reused() {
+        let dir = std::env::temp_dir().join(crate::new_id("warrant-keys-test"));
+        let first = SigningKey::load_or_create(&dir).unwrap();
+        let second = SigningKey::load_or_create(&dir).unwrap();
+        assert_eq!(first.kid(), second.kid());
+        let mode = fs::metadata(dir.join(SIGNING_KEY_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(first.public_jwk().parameter("d").is_none(), "the public JWK has no private part");
+        let pepper = load_or_create_pepper(&dir).unwrap();
+        assert_eq!(load_or_create_pepper(&dir).unwrap(), pepper);
+        assert_eq!(fs::metadata(dir.join(PEPPER_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
