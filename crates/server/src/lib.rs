@@ -1,1 +1,13 @@
+//! The `warrant` server as a library: configuration, start-up (store, keys,
+//! bootstrap operator), the axum router and the admin API. `main.rs` only
+//! sets up telemetry, reads the configuration and runs an [`Application`];
+//! tests build one on port 0.
 
+pub mod config;
+mod error;
+mod routes;
+mod startup;
+mod state;
+
+pub use config::{Config, ConfigError};
+pub use startup::{Application, StartError};

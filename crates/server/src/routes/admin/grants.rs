@@ -1,0 +1,139 @@
+//! Grant requests and decisions: `POST /admin/v1/agents/{id}/grants`
+//! (roles `requester`, `admin`), `POST /admin/v1/grants/{id}/approve` and
+//! `/deny` (`approver`, `admin`; never one's own request), and `/revoke`
+//! (`approver`, `responder`, `admin`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use warrant_policy::{Audience, Grant, GrantAction, GrantStatus, Scope, ScopeSet, Timestamp};
+
+use super::extract::{AdminJson, Authorized, DecideGrants, ManageAgents, RevokeGrants};
+use super::text;
+use crate::error::AdminError;
+use crate::state::AppState;
+
+/// Longest `max_token_ttl` a grant may set, in seconds.
+const MAX_TOKEN_TTL: i64 = 86_400;
+
+/// A grant as the API shows it, with its status as of `now`.
+pub fn shown(grant: Grant, now: Timestamp) -> Value {
+    let status = grant.status_at(now);
+    json!(Grant { status, ..grant })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    /// The resource's audience.
+    resource: Audience,
+    scopes: Vec<Scope>,
+    justification: String,
+    expires_at: Timestamp,
+    max_token_ttl: Option<i64>,
+}
+
+pub async fn request(
+    State(state): State<AppState>,
+    caller: Authorized<ManageAgents>,
+    Path(agent_id): Path<String>,
+    AdminJson(body): AdminJson<GrantRequest>,
+) -> Result<(StatusCode, Json<Value>), AdminError> {
+    let store = &state.tokens.store;
+    let now = state.tokens.clock.now();
+    let agent = store
+        .get_agent(&agent_id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no agent {agent_id}")))?;
+    let resource = store.get_resource_by_audience(&body.resource).await?.ok_or_else(|| {
+        AdminError::InvalidRequest(format!("no resource has the audience {}", body.resource))
+    })?;
+    if body.scopes.is_empty() {
+        return Err(AdminError::InvalidRequest("scopes must list at least one scope".into()));
+    }
+    let scopes: ScopeSet = body.scopes.into_iter().collect();
+    let unknown: Vec<&str> =
+        scopes.iter().filter(|s| !resource.scopes.iter().any(|d| &d.name == *s)).map(Scope::as_str).collect();
+    if !unknown.is_empty() {
+        return Err(AdminError::InvalidRequest(format!(
+            "not in the catalogue of {}: {}",
+            resource.audience,
+            unknown.join(" ")
+        )));
+    }
+    if body.expires_at <= now {
+        return Err(AdminError::InvalidRequest("expires_at must be in the future".into()));
+    }
+    if body.max_token_ttl.is_some_and(|ttl| !(1..=MAX_TOKEN_TTL).contains(&ttl)) {
+        return Err(AdminError::InvalidRequest(format!(
+            "max_token_ttl must be 1 to {MAX_TOKEN_TTL} seconds"
+        )));
+    }
+    let grant = Grant {
+        id: warrant_issuer::new_id("grt"),
+        agent_id: agent.id,
+        resource_id: resource.id,
+        audience: resource.audience,
+        scopes,
+        justification: text("justification", &body.justification, true)?,
+        status: GrantStatus::Requested,
+        requested_by: caller.operator_id,
+        requested_at: now,
+        approved_by: None,
+        approved_at: None,
+        denied_by: None,
+        denied_at: None,
+        revoked_by: None,
+        revoked_at: None,
+        expires_at: body.expires_at,
+        max_token_ttl: body.max_token_ttl,
+    };
+    store.insert_grant(&grant).await?;
+    tracing::info!(grant_id = %grant.id, agent_id = %grant.agent_id, aud = %grant.audience, "grant requested");
+    Ok((StatusCode::CREATED, Json(shown(grant, now))))
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Authorized<DecideGrants>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    decide(&state, &id, GrantAction::Approve, &caller.operator_id).await
+}
+
+pub async fn deny(
+    State(state): State<AppState>,
+    caller: Authorized<DecideGrants>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    decide(&state, &id, GrantAction::Deny, &caller.operator_id).await
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Authorized<RevokeGrants>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    decide(&state, &id, GrantAction::Revoke, &caller.operator_id).await
+}
+
+/// Applies `action` through the policy's state machine and writes it with a
+/// compare-and-set on the status read.
+async fn decide(
+    state: &AppState,
+    id: &str,
+    action: GrantAction,
+    actor: &str,
+) -> Result<Json<Value>, AdminError> {
+    let store = &state.tokens.store;
+    let now = state.tokens.clock.now();
+    let grant = store.get_grant(id).await?.ok_or_else(|| AdminError::NotFound(format!("no grant {id}")))?;
+    let next = grant.apply(action, actor, now)?;
+    if !store.update_grant(&next, grant.status).await? {
+        return Err(AdminError::Conflict("the grant changed meanwhile; read it again".into()));
+    }
+    tracing::info!(grant_id = %id, action = action.as_str(), actor, "grant decided");
+    Ok(Json(shown(next, now)))
+}

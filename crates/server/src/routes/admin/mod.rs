@@ -1,0 +1,69 @@
+//! The admin API, `/admin/v1`: operators authenticate with a bearer admin
+//! token (client credentials for `urn:warrant:admin`; its scopes are their
+//! roles), and every route names the permission it needs in its signature.
+
+mod agents;
+mod extract;
+mod grants;
+mod operators;
+mod resources;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Largest admin request body accepted.
+pub const ADMIN_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/operators", post(operators::create).get(operators::list))
+        .route("/resources", post(resources::create).get(resources::list))
+        .route("/agents", post(agents::create).get(agents::list))
+        .route("/agents/{id}", get(agents::show))
+        .route("/agents/{id}/grants", post(grants::request))
+        .route("/grants/{id}/approve", post(grants::approve))
+        .route("/grants/{id}/deny", post(grants::deny))
+        .route("/grants/{id}/revoke", post(grants::revoke))
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+}
+
+/// Longest free-text field accepted (names, purposes, justifications).
+const MAX_TEXT: usize = 2_000;
+
+/// A free-text field: trimmed, at most `MAX_TEXT` characters, and not empty
+/// when `required`.
+fn text(field: &str, value: &str, required: bool) -> Result<String, crate::error::AdminError> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(crate::error::AdminError::InvalidRequest(format!("{field} is required")));
+    }
+    if value.chars().count() > MAX_TEXT {
+        return Err(crate::error::AdminError::InvalidRequest(format!(
+            "{field} is longer than {MAX_TEXT} characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// A fresh client secret and the credential that stores its hash.
+fn secret_credential(
+    state: &AppState,
+    client_id: &warrant_policy::ClientId,
+    kind: warrant_policy::ClientKind,
+) -> Result<(warrant_issuer::SecretString, warrant_policy::Credential), crate::error::AdminError> {
+    let (secret, hash) =
+        state.tokens.hasher.generate().map_err(|e| crate::error::AdminError::Internal(Box::new(e)))?;
+    let credential = warrant_policy::Credential {
+        id: warrant_issuer::new_id("cred"),
+        client_id: client_id.clone(),
+        client_kind: kind,
+        method: warrant_policy::CredentialMethod::ClientSecret,
+        secret_hash: Some(hash),
+        jwks: None,
+        created_at: state.tokens.clock.now(),
+    };
+    Ok((secret, credential))
+}

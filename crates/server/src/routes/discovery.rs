@@ -1,0 +1,30 @@
+//! `GET /.well-known/jwks.json` (RFC 7517 §5) and
+//! `GET /.well-known/oauth-authorization-server` (RFC 8414 §2).
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+use warrant_issuer::ASSERTION_ALGORITHMS;
+
+use crate::state::AppState;
+
+/// The public signing keys.
+pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
+    let key: &serde_json::Map<String, Value> = state.tokens.key.public_jwk().as_ref();
+    Json(json!({ "keys": [key] }))
+}
+
+/// The authorization-server metadata.
+pub async fn metadata(State(state): State<AppState>) -> Json<Value> {
+    let issuer = &state.tokens.issuer;
+    Json(json!({
+        "issuer": issuer,
+        "token_endpoint": state.tokens.token_endpoint(),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "resource_indicators_supported": true,
+    }))
+}

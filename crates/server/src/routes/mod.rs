@@ -1,0 +1,27 @@
+//! The HTTP surface: a file per endpoint; this module only assembles them.
+
+pub mod admin;
+mod discovery;
+mod health;
+mod token;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Largest token request body accepted.
+pub const TOKEN_BODY_LIMIT: usize = 16 * 1024;
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/oauth2/token", post(token::token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)))
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/admin/v1", admin::router())
+        .with_state(state)
+}
