@@ -4,6 +4,7 @@
 
 mod admin;
 mod admin_roles;
+mod config;
 mod discovery;
 mod flow;
 mod helpers;
