@@ -4,6 +4,8 @@
 
 mod admin;
 mod admin_roles;
+mod agent_status;
+mod answers;
 mod config;
 mod discovery;
 mod flow;

@@ -54,8 +54,14 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_agent(&self, agent: &Agent, credential: &Credential) -> Result<(), StoreError>;
     async fn list_agents(&self, filter: &AgentFilter) -> Result<Vec<Agent>, StoreError>;
     async fn get_agent(&self, id: &str) -> Result<Option<Agent>, StoreError>;
-    /// Sets an agent's status; false if there is no such agent.
-    async fn set_agent_status(&self, id: &str, status: AgentStatus) -> Result<bool, StoreError>;
+    /// Sets an agent's status to `to` only if it is still `from`
+    /// (compare-and-set); false if there is no such agent in that state.
+    async fn set_agent_status(
+        &self,
+        id: &str,
+        from: AgentStatus,
+        to: AgentStatus,
+    ) -> Result<bool, StoreError>;
 
     async fn insert_grant(&self, grant: &Grant) -> Result<(), StoreError>;
     async fn get_grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;

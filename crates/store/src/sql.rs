@@ -240,10 +240,16 @@ macro_rules! sql_store {
                 row.map(Agent::try_from).transpose()
             }
 
-            async fn set_agent_status(&self, id: &str, status: AgentStatus) -> Result<bool, StoreError> {
-                let done = sqlx::query("UPDATE agents SET status = $1 WHERE id = $2")
-                    .bind(status.as_str())
+            async fn set_agent_status(
+                &self,
+                id: &str,
+                from: AgentStatus,
+                to: AgentStatus,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE agents SET status = $1 WHERE id = $2 AND status = $3")
+                    .bind(to.as_str())
                     .bind(id)
+                    .bind(from.as_str())
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() == 1)

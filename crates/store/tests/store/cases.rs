@@ -162,11 +162,19 @@ pub async fn an_agent_round_trips_and_filters_apply(store: &dyn Store) {
     assert!(store.list_agents(&none).await.unwrap().is_empty());
 }
 
-pub async fn an_agent_status_change_is_stored(store: &dyn Store) {
+pub async fn an_agent_status_change_is_a_compare_and_set(store: &dyn Store) {
     let (a, _) = seed_agent_and_resource(store).await;
-    assert!(store.set_agent_status(&a.id, AgentStatus::Suspended).await.unwrap());
+    assert!(store.set_agent_status(&a.id, AgentStatus::Active, AgentStatus::Suspended).await.unwrap());
     assert_eq!(store.get_agent(&a.id).await.unwrap().unwrap().status, AgentStatus::Suspended);
-    assert!(!store.set_agent_status("agt_missing", AgentStatus::Suspended).await.unwrap());
+    assert!(
+        !store.set_agent_status(&a.id, AgentStatus::Active, AgentStatus::Killed).await.unwrap(),
+        "a status that moved on is not overwritten"
+    );
+    assert_eq!(store.get_agent(&a.id).await.unwrap().unwrap().status, AgentStatus::Suspended);
+    assert!(!store
+        .set_agent_status("agt_missing", AgentStatus::Active, AgentStatus::Suspended)
+        .await
+        .unwrap());
 }
 
 pub async fn a_grant_round_trips_with_its_audience(store: &dyn Store) {

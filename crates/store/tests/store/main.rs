@@ -35,7 +35,7 @@ conformance!(
     a_resource_keeps_its_scope_catalogue_in_order,
     a_taken_audience_is_a_conflict_and_writes_nothing,
     an_agent_round_trips_and_filters_apply,
-    an_agent_status_change_is_stored,
+    an_agent_status_change_is_a_compare_and_set,
     a_grant_round_trips_with_its_audience,
     a_grant_update_is_a_compare_and_set,
     retired_or_foreign_credentials_are_not_returned,

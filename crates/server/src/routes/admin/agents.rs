@@ -12,7 +12,7 @@ use warrant_policy::{
 };
 use warrant_store::AgentFilter;
 
-use super::extract::{AdminJson, Authorized, ManageAgents, Read};
+use super::extract::{AdminJson, Authorized, ManageAgents, Read, Respond};
 use super::{secret_credential, text};
 use crate::error::AdminError;
 use crate::state::AppState;
@@ -93,11 +93,7 @@ pub async fn create(
     };
     state.tokens.store.insert_agent(&agent, &credential).await?;
     tracing::info!(agent_id = %agent.id, platform = %agent.platform, "agent registered");
-    let mut shown = json!(agent);
-    shown["token_endpoint_auth_method"] = json!(match credential.method {
-        CredentialMethod::ClientSecret => "client_secret_basic",
-        CredentialMethod::PrivateKeyJwt => "private_key_jwt",
-    });
+    let mut shown = shown_agent(&agent, &[credential]);
     if let Some(secret) = secret {
         shown["client_secret"] = json!(secret.expose());
     }
@@ -133,14 +129,69 @@ pub async fn show(
     let now = state.tokens.clock.now();
     let grants: Vec<Value> =
         store.grants_for_agent(&id).await?.into_iter().map(|g| super::grants::shown(g, now)).collect();
-    let credentials: Vec<Value> = store
-        .credentials_for_client(&agent.client_id)
-        .await?
-        .into_iter()
+    let credentials = store.credentials_for_client(&agent.client_id).await?;
+    let mut shown = shown_agent(&agent, &credentials);
+    shown["grants"] = json!(grants);
+    shown["credentials"] = credentials
+        .iter()
         .map(|c| json!({"id": c.id, "method": c.method, "created_at": c.created_at}))
         .collect();
-    let mut shown = json!(agent);
-    shown["grants"] = json!(grants);
-    shown["credentials"] = json!(credentials);
     Ok(Json(shown))
+}
+
+/// `POST /admin/v1/agents/{id}/suspend`: no token is issued to the agent
+/// until it is resumed (reversible; not a kill).
+pub async fn suspend(
+    State(state): State<AppState>,
+    caller: Authorized<Respond>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    set_status(&state, &id, AgentStatus::Active, AgentStatus::Suspended, &caller.operator_id).await
+}
+
+/// `POST /admin/v1/agents/{id}/resume`: lifts a suspension.
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Authorized<Respond>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    set_status(&state, &id, AgentStatus::Suspended, AgentStatus::Active, &caller.operator_id).await
+}
+
+/// Moves an agent from `from` to `to` (asking again for the state it is in
+/// is a no-op). Any other state, such as `killed`, is a conflict: only a
+/// restore lifts a kill.
+async fn set_status(
+    state: &AppState,
+    id: &str,
+    from: AgentStatus,
+    to: AgentStatus,
+    actor: &str,
+) -> Result<Json<Value>, AdminError> {
+    let store = &state.tokens.store;
+    let agent = store.get_agent(id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    if agent.status != to {
+        if agent.status != from {
+            return Err(AdminError::Conflict(format!("the agent is {}, not {from}", agent.status)));
+        }
+        if !store.set_agent_status(id, from, to).await? {
+            return Err(AdminError::Conflict("the agent changed meanwhile; read it again".into()));
+        }
+    }
+    tracing::info!(agent_id = %id, status = %to, actor, "agent status changed");
+    let credentials = store.credentials_for_client(&agent.client_id).await?;
+    Ok(Json(shown_agent(&Agent { status: to, ..agent }, &credentials)))
+}
+
+/// An agent as the API shows it (never a secret), with the token-endpoint
+/// authentication method its credentials call for.
+fn shown_agent(agent: &Agent, credentials: &[Credential]) -> Value {
+    let method = if credentials.iter().any(|c| c.method == CredentialMethod::PrivateKeyJwt) {
+        "private_key_jwt"
+    } else {
+        "client_secret_basic"
+    };
+    let mut shown = json!(agent);
+    shown["token_endpoint_auth_method"] = json!(method);
+    shown
 }

@@ -28,7 +28,7 @@ macro_rules! requirement {
         }
     )+};
 }
-requirement!(Read, ManageAgents, DecideGrants, RevokeGrants, Administer);
+requirement!(Read, ManageAgents, DecideGrants, RevokeGrants, Respond, Administer);
 
 /// An operator whose admin token verified and whose roles allow `P`.
 pub struct Authorized<P> {

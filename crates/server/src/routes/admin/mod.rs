@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/resources", post(resources::create).get(resources::list))
         .route("/agents", post(agents::create).get(agents::list))
         .route("/agents/{id}", get(agents::show))
+        .route("/agents/{id}/suspend", post(agents::suspend))
+        .route("/agents/{id}/resume", post(agents::resume))
         .route("/agents/{id}/grants", post(grants::request))
         .route("/grants/{id}/approve", post(grants::approve))
         .route("/grants/{id}/deny", post(grants::deny))

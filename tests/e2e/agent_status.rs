@@ -1,0 +1,61 @@
+//! An agent that is not `active` gets no token: suspended (reversible, by the
+//! admin API) or killed (the kill switch's API comes later; here the status
+//! is written into the database the way a kill leaves it).
+
+use reqwest::StatusCode;
+
+use crate::helpers::{assert_admin_error, assert_oauth_error, spawn_app, Setup};
+
+#[tokio::test]
+async fn a_suspended_agent_cannot_get_a_token_until_it_is_resumed() {
+    let app = spawn_app().await;
+    let granted = app.setup_agent_with_grant(Setup::default()).await;
+    let responder = app.create_operator(&["responder"]).await;
+    let (id, secret) = (granted.agent.client_id.as_str(), granted.secret());
+    assert_eq!(app.token_with_basic(id, secret, &[]).await.status(), StatusCode::OK);
+
+    let path = format!("/agents/{}/suspend", granted.agent.id);
+    let suspended = app.admin_post(&path, &responder.token, &serde_json::json!({})).await;
+    assert_eq!(suspended.status(), StatusCode::OK);
+    assert_eq!(suspended.json::<serde_json::Value>().await.unwrap()["status"], "suspended");
+    assert_oauth_error(
+        app.token_with_basic(id, secret, &[]).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    )
+    .await;
+
+    let path = format!("/agents/{}/resume", granted.agent.id);
+    let resumed = app.admin_post(&path, &responder.token, &serde_json::json!({})).await;
+    assert_eq!(resumed.json::<serde_json::Value>().await.unwrap()["status"], "active");
+    assert_eq!(app.token_with_basic(id, secret, &[]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_killed_agent_cannot_get_a_token_nor_be_resumed() {
+    let app = spawn_app().await;
+    let granted = app.setup_agent_with_grant(Setup::default()).await;
+    let data_dir = app.var("WARRANT_DATA_DIR").expect("the SQLite data dir");
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{data_dir}/warrant.db")).await.unwrap();
+    sqlx::query("UPDATE agents SET status = 'killed' WHERE id = $1")
+        .bind(&granted.agent.id)
+        .execute(&db)
+        .await
+        .unwrap();
+
+    let response = app.token_with_basic(&granted.agent.client_id, granted.secret(), &[]).await;
+    assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    for action in ["resume", "suspend"] {
+        let path = format!("/agents/{}/{action}", granted.agent.id);
+        let response = app.admin_post(&path, &app.admin_token, &serde_json::json!({})).await;
+        assert_admin_error(response, StatusCode::CONFLICT, "conflict").await;
+    }
+}
+
+#[tokio::test]
+async fn suspending_an_unknown_agent_is_not_found() {
+    let app = spawn_app().await;
+    let response =
+        app.admin_post("/agents/agt_missing/suspend", &app.admin_token, &serde_json::json!({})).await;
+    assert_admin_error(response, StatusCode::NOT_FOUND, "not_found").await;
+}
