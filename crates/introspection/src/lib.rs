@@ -2,8 +2,12 @@
 //! place that accepts one: the admin API today, RFC 7662 introspection and
 //! the resource-server layer later. It checks the signature against the
 //! public keys it was given, the header (`alg: ES256`, `typ: at+jwt`, a
-//! known `kid`), the issuer, the audience and the time claims. Revocation
-//! and kills are the caller's to check.
+//! known `kid`), the issuer, the audience and the time claims; then
+//! [`introspect`] asks the denylist about revocations and kills.
+
+mod introspect;
+
+pub use introspect::{introspect, InactiveReason, Introspection};
 
 use josekit::jwk::Jwk;
 use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
@@ -76,6 +80,21 @@ impl AccessTokenVerifier {
 
     /// Verifies `token` for `audience` at `now`.
     pub fn verify(&self, token: &str, audience: &str, now: Timestamp) -> Result<AccessClaims, VerifyError> {
+        self.verify_for(token, Some(audience), now)
+    }
+
+    /// Verifies `token` for whatever audience it names (revocation, where
+    /// the caller is the client the token was issued to).
+    pub fn verify_any_audience(&self, token: &str, now: Timestamp) -> Result<AccessClaims, VerifyError> {
+        self.verify_for(token, None, now)
+    }
+
+    fn verify_for(
+        &self,
+        token: &str,
+        audience: Option<&str>,
+        now: Timestamp,
+    ) -> Result<AccessClaims, VerifyError> {
         let header = jwt::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         let text = |name: &str| header.claim(name).and_then(Value::as_str);
         if text("alg") != Some("ES256") {
@@ -93,7 +112,7 @@ impl AccessTokenVerifier {
         if claims.iss != self.issuer {
             return Err(VerifyError::Issuer);
         }
-        if claims.aud != audience {
+        if audience.is_some_and(|aud| claims.aud != aud) {
             return Err(VerifyError::Audience);
         }
         if claims.exp <= now.unix() {

@@ -26,7 +26,7 @@ pub use client_auth::AuthenticatedClient;
 pub use error::KeyError;
 pub use keys::{load_or_create_pepper, SigningKey};
 pub use mint::TokenResponse;
-pub use request::{GrantRequest, TokenRequest};
+pub use request::{BodyCredentials, ClientForm, GrantRequest, TokenRequest};
 pub use secret::{new_id, SecretHasher, SecretString};
 
 /// Assertion algorithms accepted for `private_key_jwt` (never `none`, never HMAC).
@@ -51,11 +51,22 @@ impl TokenService {
         format!("{}/oauth2/token", self.issuer)
     }
 
+    /// Authenticates the client of a request to any OAuth endpoint (token,
+    /// introspection, revocation) from its `Authorization` header and the
+    /// credentials in its form (RFC 6749 §2.3).
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        credentials: &BodyCredentials,
+    ) -> Result<AuthenticatedClient, OAuthError> {
+        client_auth::authenticate(self, authorization, credentials).await
+    }
+
     /// Handles one token request (RFC 6749 §4.4.2): parses the form,
     /// authenticates the client, and runs the grant.
     pub async fn token(&self, authorization: Option<&str>, form: &[u8]) -> Result<TokenResponse, OAuthError> {
         let request = TokenRequest::parse(form)?;
-        let client = client_auth::authenticate(self, authorization, &request.credentials).await?;
+        let client = self.authenticate(authorization, &request.credentials).await?;
         match request.grant {
             GrantRequest::ClientCredentials(params) => {
                 grant::client_credentials::run(self, &client, params).await

@@ -49,9 +49,17 @@ impl std::fmt::Debug for BodyCredentials {
     }
 }
 
-impl TokenRequest {
+/// A form posted by a client to an OAuth endpoint: its credentials, taken
+/// out, and the other parameters, each present once (RFC 6749 §3.2).
+#[derive(Debug)]
+pub struct ClientForm {
+    pub credentials: BodyCredentials,
+    pub params: BTreeMap<String, String>,
+}
+
+impl ClientForm {
     /// Parses an `application/x-www-form-urlencoded` body.
-    pub fn parse(form: &[u8]) -> Result<TokenRequest, OAuthError> {
+    pub fn parse(form: &[u8]) -> Result<ClientForm, OAuthError> {
         let mut params: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in form_urlencoded::parse(form) {
             if params.contains_key(name.as_ref()) {
@@ -65,6 +73,22 @@ impl TokenRequest {
             params.insert(name.into_owned(), value.into_owned());
         }
         let credentials = body_credentials(&mut params)?;
+        Ok(ClientForm { credentials, params })
+    }
+
+    /// Takes a required parameter out of the form.
+    pub fn take_required(&mut self, name: &str) -> Result<String, OAuthError> {
+        match self.params.remove(name) {
+            Some(value) if !value.is_empty() => Ok(value),
+            _ => Err(OAuthError::invalid_request(format!("the {name} parameter is missing"))),
+        }
+    }
+}
+
+impl TokenRequest {
+    /// Parses an `application/x-www-form-urlencoded` body.
+    pub fn parse(form: &[u8]) -> Result<TokenRequest, OAuthError> {
+        let ClientForm { credentials, mut params } = ClientForm::parse(form)?;
         let grant = match params.remove("grant_type").as_deref() {
             None | Some("") => {
                 return Err(OAuthError::invalid_request("the grant_type parameter is missing"))

@@ -43,8 +43,10 @@ pub struct Config {
     pub keys_dir: PathBuf,
     /// `WARRANT_DATABASE_URL`: PostgreSQL; `None` means embedded SQLite.
     pub database_url: Option<SecretString>,
-    /// `WARRANT_REDIS_URL`: the denylist (used from the kill-switch work on).
+    /// `WARRANT_REDIS_URL`: the shared denylist; `None` means in-process.
     pub redis_url: Option<SecretString>,
+    /// `WARRANT_REDIS_PREFIX`: prefix of every Redis key and channel.
+    pub redis_prefix: String,
     /// `WARRANT_TOKEN_TTL`: default access-token lifetime in seconds.
     pub token_ttl: i64,
     /// `WARRANT_BOOTSTRAP_ADMIN_ID` and `WARRANT_BOOTSTRAP_ADMIN_SECRET`.
@@ -99,6 +101,10 @@ impl Config {
                 }
             })
             .transpose()?;
+        let redis_prefix = get("WARRANT_REDIS_PREFIX").unwrap_or_else(|| "warrant:".into());
+        if redis_prefix.len() > 128 || !redis_prefix.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(bad("WARRANT_REDIS_PREFIX", "must be at most 128 visible ASCII characters"));
+        }
         let token_ttl = match get("WARRANT_TOKEN_TTL") {
             Some(v) => match v.parse::<i64>() {
                 Ok(n) if (1..=3_600).contains(&n) => n,
@@ -128,7 +134,17 @@ impl Config {
                 return Err(bad("WARRANT_BOOTSTRAP_ADMIN_ID", "must be set with the admin secret"))
             }
         };
-        Ok(Config { listen, issuer, data_dir, keys_dir, database_url, redis_url, token_ttl, bootstrap_admin })
+        Ok(Config {
+            listen,
+            issuer,
+            data_dir,
+            keys_dir,
+            database_url,
+            redis_url,
+            redis_prefix,
+            token_ttl,
+            bootstrap_admin,
+        })
     }
 }
 
@@ -189,6 +205,7 @@ mod tests {
             ("WARRANT_ISSUER", "https://x/?q"),
             ("WARRANT_DATABASE_URL", "mysql://x"),
             ("WARRANT_REDIS_URL", "http://x"),
+            ("WARRANT_REDIS_PREFIX", "has space"),
             ("WARRANT_TOKEN_TTL", "0"),
             ("WARRANT_TOKEN_TTL", "five"),
             ("WARRANT_CONFIG", "/nonexistent/warrant.toml"),

@@ -76,6 +76,8 @@ pub enum AdminError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("the denylist cannot be reached: nothing was changed")]
+    Unavailable(#[source] warrant_store::denylist::DenylistError),
     #[error("the store failed")]
     Store(#[source] StoreError),
     #[error("an internal step failed")]
@@ -94,6 +96,7 @@ impl AdminError {
             AdminError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            AdminError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
             AdminError::Store(_) | AdminError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
             }
@@ -129,6 +132,10 @@ impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let description = match &self {
+            AdminError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "admin request refused: the denylist is unreachable");
+                self.to_string()
+            }
             AdminError::Store(_) | AdminError::Internal(_) => {
                 let mut causes = Vec::new();
                 let mut source = std::error::Error::source(&self);
@@ -193,5 +200,7 @@ mod tests {
             assert_eq!((s.as_u16(), c), (status, code));
         }
         assert_eq!(AdminError::from(StoreError::Conflict("x")).status_and_code().0, StatusCode::CONFLICT);
+        let unavailable = AdminError::Unavailable(warrant_store::denylist::DenylistError::Timeout);
+        assert_eq!(unavailable.status_and_code(), (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"));
     }
 }

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use warrant_introspection::AccessTokenVerifier;
 use warrant_issuer::{load_or_create_pepper, KeyError, SecretHasher, SecretString, SigningKey, TokenService};
 use warrant_policy::{ClientId, ClientKind, Clock, Credential, CredentialMethod, Operator, Role, Roles};
+use warrant_store::denylist::{Denylist, DenylistError, MemoryDenylist, RedisDenylist, Refill};
 use warrant_store::{Store, StoreError};
 
 use crate::config::Config;
@@ -27,6 +28,8 @@ pub enum StartError {
     },
     #[error("cannot open the store")]
     Store(#[from] StoreError),
+    #[error("cannot set up the denylist")]
+    Denylist(#[from] DenylistError),
     #[error("cannot load or create the keys")]
     Keys(#[from] KeyError),
     #[error("the bootstrap operator is not valid")]
@@ -60,11 +63,18 @@ impl Application {
         let hasher = Arc::new(SecretHasher::new(&load_or_create_pepper(&config.keys_dir)?));
         bootstrap_operator(&*store, &hasher, &*clock, &config).await?;
 
+        let denylist: Arc<dyn Denylist> = match &config.redis_url {
+            Some(url) => {
+                let refill = Refill { store: store.clone(), clock: clock.clone() };
+                Arc::new(RedisDenylist::connect(url.expose(), &config.redis_prefix, Some(refill))?)
+            }
+            None => Arc::new(MemoryDenylist::load(&*store, clock.now()).await?),
+        };
         let verifier = AccessTokenVerifier::new(issuer.clone(), std::slice::from_ref(key.public_jwk()))
             .map_err(StartError::Verifier)?;
         let tokens = TokenService { store, key, hasher, clock, issuer, default_ttl: config.token_ttl };
-        let state = AppState { tokens: Arc::new(tokens), verifier: Arc::new(verifier) };
-        tracing::info!(%addr, issuer = %state.tokens.issuer, backend = if config.database_url.is_some() { "postgres" } else { "sqlite" }, "warrant is ready");
+        let state = AppState { tokens: Arc::new(tokens), verifier: Arc::new(verifier), denylist };
+        tracing::info!(%addr, issuer = %state.tokens.issuer, backend = if config.database_url.is_some() { "postgres" } else { "sqlite" }, denylist = if config.redis_url.is_some() { "redis" } else { "in-process" }, "warrant is ready");
         Ok(Application { listener, addr, state })
     }
 

@@ -7,6 +7,7 @@
 //! and one conformance suite (`tests/store`) runs against both. Migrations
 //! live in `migrations/postgres` and `migrations/sqlite` and are embedded.
 
+pub mod denylist;
 mod error;
 mod rows;
 mod sql;
@@ -23,12 +24,39 @@ use warrant_policy::{
 pub use error::StoreError;
 pub use sql::{PgStore, SqliteStore};
 
-/// Which agents to list; `None` matches anything.
+/// Which agents to list; `None` matches anything, and every given field
+/// must match.
 #[derive(Debug, Clone, Default)]
 pub struct AgentFilter {
     pub platform: Option<Platform>,
     pub status: Option<AgentStatus>,
     pub owner: Option<String>,
+    pub vendor: Option<String>,
+    /// An agent matches when this is one of its tags.
+    pub tag: Option<String>,
+}
+
+/// One kill of an agent and, once lifted, its restore.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KillRecord {
+    pub killed_at: Timestamp,
+    pub killed_by: String,
+    pub reason: String,
+    pub restored_at: Option<Timestamp>,
+    pub restored_by: Option<String>,
+    pub restore_reason: Option<String>,
+}
+
+/// Everything the denylist must hold, as the database knows it: the source
+/// from which an empty Redis is refilled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DenylistSnapshot {
+    /// Each killed agent's last kill time.
+    pub kills: Vec<(String, Timestamp)>,
+    /// Revoked token ids not yet expired, with their expiry.
+    pub tokens: Vec<(String, Timestamp)>,
+    /// Per agent and audience, the last time a grant was revoked.
+    pub grants: Vec<(String, String, Timestamp)>,
 }
 
 /// The inventory's storage. Every method is one transaction: a failure
@@ -49,11 +77,44 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_resource(&self, resource: &Resource, credential: &Credential) -> Result<(), StoreError>;
     async fn list_resources(&self) -> Result<Vec<Resource>, StoreError>;
     async fn get_resource_by_audience(&self, audience: &Audience) -> Result<Option<Resource>, StoreError>;
+    async fn get_resource(&self, id: &str) -> Result<Option<Resource>, StoreError>;
 
     /// Inserts an agent and its first credential.
     async fn insert_agent(&self, agent: &Agent, credential: &Credential) -> Result<(), StoreError>;
     async fn list_agents(&self, filter: &AgentFilter) -> Result<Vec<Agent>, StoreError>;
     async fn get_agent(&self, id: &str) -> Result<Option<Agent>, StoreError>;
+    /// Marks agents killed at `at` (their last kill time) and records the
+    /// kill in their history, all in one transaction.
+    async fn kill_agents(
+        &self,
+        ids: &[String],
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// Lifts a kill: the agent is active again and its open kill records are
+    /// closed. False if the agent is not killed. The kill time stays, so
+    /// tokens issued before it stay dead.
+    async fn restore_agent(
+        &self,
+        id: &str,
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, StoreError>;
+    /// An agent's kill history, oldest first.
+    async fn kills_for_agent(&self, id: &str) -> Result<Vec<KillRecord>, StoreError>;
+    /// Records a revoked token id until `expires_at`; recording it twice is a no-op.
+    async fn insert_revoked_token(
+        &self,
+        jti: &str,
+        agent_id: &str,
+        expires_at: Timestamp,
+        revoked_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// What the denylist must hold at `now`.
+    async fn denylist_snapshot(&self, now: Timestamp) -> Result<DenylistSnapshot, StoreError>;
+
     /// Sets an agent's status to `to` only if it is still `from`
     /// (compare-and-set); false if there is no such agent in that state.
     async fn set_agent_status(

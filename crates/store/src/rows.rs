@@ -8,7 +8,30 @@ use warrant_policy::{
     ScopeSet, Timestamp,
 };
 
-use crate::StoreError;
+use crate::{KillRecord, StoreError};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct KillRow {
+    killed_at: i64,
+    killed_by: String,
+    reason: String,
+    restored_at: Option<i64>,
+    restored_by: Option<String>,
+    restore_reason: Option<String>,
+}
+
+impl From<KillRow> for KillRecord {
+    fn from(r: KillRow) -> Self {
+        KillRecord {
+            killed_at: Timestamp(r.killed_at),
+            killed_by: r.killed_by,
+            reason: r.reason,
+            restored_at: r.restored_at.map(Timestamp),
+            restored_by: r.restored_by,
+            restore_reason: r.restore_reason,
+        }
+    }
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct OperatorRow {

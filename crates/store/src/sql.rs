@@ -15,8 +15,14 @@ use warrant_policy::{
     Agent, AgentStatus, Audience, ClientId, Credential, Grant, GrantStatus, Operator, Resource, Timestamp,
 };
 
-use crate::rows::{AgentRow, CredentialRow, GrantRow, OperatorRow, ResourceRow, ScopeRow};
-use crate::{AgentFilter, Store, StoreError};
+use crate::rows::{AgentRow, CredentialRow, GrantRow, KillRow, OperatorRow, ResourceRow, ScopeRow};
+use crate::{AgentFilter, DenylistSnapshot, KillRecord, Store, StoreError};
+
+/// A kill record's id: the agent and the kill time, so that killing an
+/// agent twice within one second records one kill.
+fn kill_record_id(agent_id: &str, at: Timestamp) -> String {
+    format!("kill_{agent_id}_{}", at.unix())
+}
 
 const GRANT_SELECT: &str = "SELECT g.id, g.agent_id, g.resource_id, r.audience, g.scopes, g.justification, \
      g.status, g.requested_by, g.requested_at, g.approved_by, g.approved_at, g.denied_by, g.denied_at, \
@@ -193,6 +199,15 @@ macro_rules! sql_store {
                 row.into_resource(&scopes).map(Some)
             }
 
+            async fn get_resource(&self, id: &str) -> Result<Option<Resource>, StoreError> {
+                let sql = format!("{RESOURCE_SELECT} WHERE id = $1");
+                let row: Option<ResourceRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                let Some(row) = row else { return Ok(None) };
+                let sql = format!("{SCOPE_SELECT} WHERE resource_id = $1 ORDER BY position");
+                let scopes: Vec<ScopeRow> = sqlx::query_as(&sql).bind(&row.id).fetch_all(&self.pool).await?;
+                row.into_resource(&scopes).map(Some)
+            }
+
             async fn insert_agent(&self, a: &Agent, credential: &Credential) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
@@ -221,23 +236,143 @@ macro_rules! sql_store {
             }
 
             async fn list_agents(&self, filter: &AgentFilter) -> Result<Vec<Agent>, StoreError> {
+                // The tag is narrowed in SQL by its JSON text, then matched exactly.
                 let sql = format!(
                     "{AGENT_SELECT} WHERE ($1 IS NULL OR platform = $1) AND ($2 IS NULL OR status = $2) \
-                     AND ($3 IS NULL OR owner = $3) ORDER BY created_at, id"
+                     AND ($3 IS NULL OR owner = $3) AND ($4 IS NULL OR vendor = $4) \
+                     AND ($5 IS NULL OR tags LIKE $5) ORDER BY created_at, id"
                 );
+                let tag_like = filter.tag.as_ref().map(|t| format!("%{}%", serde_json::Value::from(t.as_str())));
                 let rows: Vec<AgentRow> = sqlx::query_as(&sql)
                     .bind(filter.platform.map(|p| p.as_str()))
                     .bind(filter.status.map(|s| s.as_str()))
                     .bind(filter.owner.as_deref())
+                    .bind(filter.vendor.as_deref())
+                    .bind(tag_like)
                     .fetch_all(&self.pool)
                     .await?;
-                rows.into_iter().map(Agent::try_from).collect()
+                let agents = rows.into_iter().map(Agent::try_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(agents.into_iter().filter(|a| filter.tag.as_ref().is_none_or(|t| a.tags.contains(t))).collect())
             }
 
             async fn get_agent(&self, id: &str) -> Result<Option<Agent>, StoreError> {
                 let sql = format!("{AGENT_SELECT} WHERE id = $1");
                 let row: Option<AgentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
                 row.map(Agent::try_from).transpose()
+            }
+
+            async fn kill_agents(
+                &self,
+                ids: &[String],
+                at: Timestamp,
+                by: &str,
+                reason: &str,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for id in ids {
+                    sqlx::query("UPDATE agents SET status = 'killed', killed_at = $1 WHERE id = $2")
+                        .bind(at.unix())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO agent_kills (id, agent_id, killed_at, killed_by, reason) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(kill_record_id(id, at))
+                    .bind(id)
+                    .bind(at.unix())
+                    .bind(by)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn restore_agent(
+                &self,
+                id: &str,
+                at: Timestamp,
+                by: &str,
+                reason: &str,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE agents SET status = 'active' WHERE id = $1 AND status = 'killed'")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "UPDATE agent_kills SET restored_at = $1, restored_by = $2, restore_reason = $3 \
+                     WHERE agent_id = $4 AND restored_at IS NULL",
+                )
+                .bind(at.unix())
+                .bind(by)
+                .bind(reason)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn kills_for_agent(&self, id: &str) -> Result<Vec<KillRecord>, StoreError> {
+                let rows: Vec<KillRow> = sqlx::query_as(
+                    "SELECT killed_at, killed_by, reason, restored_at, restored_by, restore_reason \
+                     FROM agent_kills WHERE agent_id = $1 ORDER BY killed_at, id",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(KillRecord::from).collect())
+            }
+
+            async fn insert_revoked_token(
+                &self,
+                jti: &str,
+                agent_id: &str,
+                expires_at: Timestamp,
+                revoked_at: Timestamp,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO revoked_tokens (jti, agent_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (jti) DO NOTHING",
+                )
+                .bind(jti)
+                .bind(agent_id)
+                .bind(expires_at.unix())
+                .bind(revoked_at.unix())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn denylist_snapshot(&self, now: Timestamp) -> Result<DenylistSnapshot, StoreError> {
+                let kills: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT id, killed_at FROM agents WHERE killed_at IS NOT NULL")
+                        .fetch_all(&self.pool)
+                        .await?;
+                let tokens: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1")
+                        .bind(now.unix())
+                        .fetch_all(&self.pool)
+                        .await?;
+                let grants: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT g.agent_id, r.audience, MAX(g.revoked_at) FROM grants g \
+                     JOIN resources r ON r.id = g.resource_id \
+                     WHERE g.status = 'revoked' AND g.revoked_at IS NOT NULL GROUP BY g.agent_id, r.audience",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(DenylistSnapshot {
+                    kills: kills.into_iter().map(|(id, at)| (id, Timestamp(at))).collect(),
+                    tokens: tokens.into_iter().map(|(jti, exp)| (jti, Timestamp(exp))).collect(),
+                    grants: grants.into_iter().map(|(a, aud, at)| (a, aud, Timestamp(at))).collect(),
+                })
             }
 
             async fn set_agent_status(

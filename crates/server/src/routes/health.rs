@@ -1,4 +1,5 @@
-//! `GET /healthz` (the process answers) and `GET /readyz` (the store answers).
+//! `GET /healthz` (the process answers) and `GET /readyz` (the store and
+//! the denylist answer).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,11 +13,19 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.tokens.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ready"}))),
-        Err(error) => {
-            tracing::warn!(error = %error, "not ready: the store does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "store": "unreachable"})))
-        }
+    let (store, denylist) = tokio::join!(state.tokens.store.ping(), state.denylist.ping());
+    if let Err(error) = &store {
+        tracing::warn!(%error, "not ready: the store does not answer");
     }
+    if let Err(error) = &denylist {
+        tracing::warn!(%error, "not ready: the denylist does not answer");
+    }
+    let word = |ok: bool| if ok { "ok" } else { "unreachable" };
+    let ready = store.is_ok() && denylist.is_ok();
+    let body = json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "store": word(store.is_ok()),
+        "denylist": word(denylist.is_ok()),
+    });
+    (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }

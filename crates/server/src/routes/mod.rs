@@ -2,7 +2,10 @@
 
 pub mod admin;
 mod discovery;
+mod form;
 mod health;
+mod introspect;
+mod revoke;
 mod token;
 
 use axum::extract::DefaultBodyLimit;
@@ -11,13 +14,15 @@ use axum::Router;
 
 use crate::state::AppState;
 
-/// Largest token request body accepted.
-pub const TOKEN_BODY_LIMIT: usize = 16 * 1024;
-
 /// The whole router.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/oauth2/token", post(token::token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)))
+        .route("/oauth2/token", post(token::token).layer(DefaultBodyLimit::max(form::FORM_BODY_LIMIT)))
+        .route(
+            "/oauth2/introspect",
+            post(introspect::introspect).layer(DefaultBodyLimit::max(form::FORM_BODY_LIMIT)),
+        )
+        .route("/oauth2/revoke", post(revoke::revoke).layer(DefaultBodyLimit::max(form::FORM_BODY_LIMIT)))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
         .route("/healthz", get(health::healthz))

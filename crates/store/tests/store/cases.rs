@@ -5,7 +5,7 @@ use warrant_policy::{
     DataClass, Grant, GrantAction, GrantStatus, Operator, Platform, Resource, ResourceKind, Role, Roles,
     Scope, ScopeDefinition, ScopeSet, Timestamp,
 };
-use warrant_store::{AgentFilter, Store, StoreError};
+use warrant_store::{AgentFilter, DenylistSnapshot, Store, StoreError};
 
 const T0: Timestamp = Timestamp(1_790_000_000);
 
@@ -217,4 +217,70 @@ pub async fn an_assertion_jti_is_accepted_once_until_it_expires(store: &dyn Stor
     assert!(!store.record_assertion_jti(&client, "j1", T0.plus(60), T0.plus(30)).await.unwrap());
     assert!(store.record_assertion_jti(&other, "j1", T0.plus(60), T0).await.unwrap(), "ids are per client");
     assert!(store.record_assertion_jti(&client, "j1", T0.plus(200), T0.plus(60)).await.unwrap());
+}
+
+pub async fn vendor_and_tag_filters_match_exactly(store: &dyn Store) {
+    let mut a = agent("agt_a", Platform::Agentforce, "jane@example.com");
+    a.tags = vec!["tier_1".into()];
+    let mut b = agent("agt_b", Platform::Sap, "raj@example.com");
+    b.vendor = "SAP".into();
+    b.tags = vec!["tierx1".into(), "voice".into()];
+    for x in [&a, &b] {
+        store.insert_agent(x, &secret_credential(&x.id, ClientKind::Agent)).await.unwrap();
+    }
+    let by_vendor = AgentFilter { vendor: Some("SAP".into()), ..AgentFilter::default() };
+    assert_eq!(store.list_agents(&by_vendor).await.unwrap(), vec![b.clone()]);
+    let by_tag = AgentFilter { tag: Some("tier_1".into()), ..AgentFilter::default() };
+    assert_eq!(store.list_agents(&by_tag).await.unwrap(), vec![a], "a LIKE wildcard must not match tierx1");
+    let both = AgentFilter {
+        tag: Some("voice".into()),
+        vendor: Some("Salesforce".into()),
+        ..AgentFilter::default()
+    };
+    assert!(store.list_agents(&both).await.unwrap().is_empty());
+}
+
+pub async fn a_kill_is_recorded_and_a_restore_closes_it(store: &dyn Store) {
+    let (a, _) = seed_agent_and_resource(store).await;
+    store.kill_agents(&[a.id.clone()], T0.plus(10), "rob", "prompt injection").await.unwrap();
+    assert_eq!(store.get_agent(&a.id).await.unwrap().unwrap().status, AgentStatus::Killed);
+    assert!(store.restore_agent(&a.id, T0.plus(20), "rob", "fixed").await.unwrap());
+    assert!(!store.restore_agent(&a.id, T0.plus(21), "rob", "again").await.unwrap(), "not killed any more");
+    assert_eq!(store.get_agent(&a.id).await.unwrap().unwrap().status, AgentStatus::Active);
+    let kills = store.kills_for_agent(&a.id).await.unwrap();
+    assert_eq!(kills.len(), 1);
+    assert_eq!((kills[0].killed_at, kills[0].reason.as_str()), (T0.plus(10), "prompt injection"));
+    assert_eq!((kills[0].restored_at, kills[0].restored_by.as_deref()), (Some(T0.plus(20)), Some("rob")));
+}
+
+pub async fn the_denylist_snapshot_holds_kills_live_revocations_and_revoked_grants(store: &dyn Store) {
+    let (a, r) = seed_agent_and_resource(store).await;
+    store.kill_agents(&[a.id.clone()], T0.plus(10), "rob", "x").await.unwrap();
+    store.restore_agent(&a.id, T0.plus(11), "rob", "y").await.unwrap();
+    store.insert_revoked_token("jti-live", &a.id, T0.plus(300), T0).await.unwrap();
+    store.insert_revoked_token("jti-live", &a.id, T0.plus(300), T0).await.unwrap();
+    store.insert_revoked_token("jti-dead", &a.id, T0.plus(5), T0).await.unwrap();
+    let g = grant("grt_1", &a.id, &r);
+    store.insert_grant(&g).await.unwrap();
+    let approved = g.apply(GrantAction::Approve, "bob", T0).unwrap();
+    store.update_grant(&approved, GrantStatus::Requested).await.unwrap();
+    let revoked = approved.apply(GrantAction::Revoke, "bob", T0.plus(30)).unwrap();
+    store.update_grant(&revoked, GrantStatus::Approved).await.unwrap();
+
+    let snapshot = store.denylist_snapshot(T0.plus(6)).await.unwrap();
+    assert_eq!(
+        snapshot,
+        DenylistSnapshot {
+            kills: vec![(a.id.clone(), T0.plus(10))],
+            tokens: vec![("jti-live".into(), T0.plus(300))],
+            grants: vec![(a.id.clone(), r.audience.to_string(), T0.plus(30))],
+        },
+        "a restore keeps the kill time; an expired revocation is dropped"
+    );
+}
+
+pub async fn a_resource_is_found_by_its_id(store: &dyn Store) {
+    let (_, r) = seed_agent_and_resource(store).await;
+    assert_eq!(store.get_resource(&r.id).await.unwrap(), Some(r));
+    assert_eq!(store.get_resource("res_missing").await.unwrap(), None);
 }

@@ -40,4 +40,8 @@ conformance!(
     a_grant_update_is_a_compare_and_set,
     retired_or_foreign_credentials_are_not_returned,
     an_assertion_jti_is_accepted_once_until_it_expires,
+    vendor_and_tag_filters_match_exactly,
+    a_kill_is_recorded_and_a_restore_closes_it,
+    the_denylist_snapshot_holds_kills_live_revocations_and_revoked_grants,
+    a_resource_is_found_by_its_id,
 );

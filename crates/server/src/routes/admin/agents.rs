@@ -106,6 +106,8 @@ pub struct ListQuery {
     platform: Option<Platform>,
     status: Option<AgentStatus>,
     owner: Option<String>,
+    vendor: Option<String>,
+    tag: Option<String>,
 }
 
 pub async fn list(
@@ -114,7 +116,13 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, AdminError> {
     let Query(query) = query.map_err(|e| AdminError::InvalidRequest(e.body_text()))?;
-    let filter = AgentFilter { platform: query.platform, status: query.status, owner: query.owner };
+    let filter = AgentFilter {
+        platform: query.platform,
+        status: query.status,
+        owner: query.owner,
+        vendor: query.vendor,
+        tag: query.tag,
+    };
     let agents = state.tokens.store.list_agents(&filter).await?;
     Ok(Json(json!({ "agents": agents })))
 }
@@ -132,6 +140,7 @@ pub async fn show(
     let credentials = store.credentials_for_client(&agent.client_id).await?;
     let mut shown = shown_agent(&agent, &credentials);
     shown["grants"] = json!(grants);
+    shown["kills"] = json!(store.kills_for_agent(&id).await?);
     shown["credentials"] = credentials
         .iter()
         .map(|c| json!({"id": c.id, "method": c.method, "created_at": c.created_at}))
@@ -185,7 +194,7 @@ async fn set_status(
 
 /// An agent as the API shows it (never a secret), with the token-endpoint
 /// authentication method its credentials call for.
-fn shown_agent(agent: &Agent, credentials: &[Credential]) -> Value {
+pub(super) fn shown_agent(agent: &Agent, credentials: &[Credential]) -> Value {
     let method = if credentials.iter().any(|c| c.method == CredentialMethod::PrivateKeyJwt) {
         "private_key_jwt"
     } else {

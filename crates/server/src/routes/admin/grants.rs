@@ -131,6 +131,14 @@ async fn decide(
     let now = state.tokens.clock.now();
     let grant = store.get_grant(id).await?.ok_or_else(|| AdminError::NotFound(format!("no grant {id}")))?;
     let next = grant.apply(action, actor, now)?;
+    if action == GrantAction::Revoke {
+        // The agent's live tokens for this resource die now, not at expiry.
+        state
+            .denylist
+            .revoke_grant(&grant.agent_id, grant.audience.as_str(), now)
+            .await
+            .map_err(AdminError::Unavailable)?;
+    }
     if !store.update_grant(&next, grant.status).await? {
         return Err(AdminError::Conflict("the grant changed meanwhile; read it again".into()));
     }

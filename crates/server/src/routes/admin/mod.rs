@@ -5,6 +5,7 @@
 mod agents;
 mod extract;
 mod grants;
+mod kill;
 mod operators;
 mod resources;
 
@@ -25,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/agents/{id}", get(agents::show))
         .route("/agents/{id}/suspend", post(agents::suspend))
         .route("/agents/{id}/resume", post(agents::resume))
+        .route("/agents/{id}/kill", post(kill::kill))
+        .route("/agents/{id}/restore", post(kill::restore))
+        .route("/kill", post(kill::kill_matching))
         .route("/agents/{id}/grants", post(grants::request))
         .route("/grants/{id}/approve", post(grants::approve))
         .route("/grants/{id}/deny", post(grants::deny))

@@ -1,0 +1,79 @@
+//! `POST /oauth2/introspect` (RFC 7662): a registered resource server asks
+//! whether a token is active for it. Inactive for any failure, with the
+//! reason logged and never told; 503 when the denylist cannot answer.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use warrant_introspection::{introspect as decide, Introspection};
+use warrant_issuer::ClientForm;
+use warrant_policy::{ClientKind, OAuthError};
+
+use super::form::{authorization, form_body};
+use crate::error::{no_store, OAuthErrorResponse};
+use crate::state::AppState;
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match answer(&state, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, OAuthErrorResponse> {
+    let mut form = ClientForm::parse(&form_body(headers, body)?)?;
+    let caller = state.tokens.authenticate(authorization(headers), &form.credentials).await?;
+    if caller.kind != ClientKind::Resource {
+        return Err(OAuthError::invalid_client("only a registered resource server may introspect").into());
+    }
+    let token = form.take_required("token")?;
+    let resource = state.tokens.store.get_resource(caller.client_id.as_str()).await.map_err(|error| {
+        tracing::error!(%error, "introspection cannot read the caller's resource");
+        OAuthErrorResponse::from(OAuthError::server_error())
+    })?;
+    let resource =
+        resource.ok_or_else(|| OAuthError::invalid_client("the resource server no longer exists"))?;
+    let now = state.tokens.clock.now();
+    match decide(&state.verifier, &*state.denylist, &token, resource.audience.as_str(), now).await {
+        Ok(Introspection::Active(claims)) => Ok((
+            no_store(),
+            Json(json!({
+                "active": true,
+                "scope": claims.scope.to_string(),
+                "client_id": claims.client_id,
+                "sub": claims.sub,
+                "aud": claims.aud,
+                "iss": claims.iss,
+                "exp": claims.exp,
+                "iat": claims.iat,
+                "jti": claims.jti,
+                "token_type": "Bearer",
+            })),
+        )
+            .into_response()),
+        Ok(Introspection::Inactive(reason)) => {
+            tracing::info!(resource = %resource.audience, reason = reason.as_str(), "introspection answered inactive");
+            Ok((no_store(), Json(json!({"active": false}))).into_response())
+        }
+        Err(error) => {
+            tracing::error!(%error, "introspection failed closed: the denylist cannot answer");
+            let body = json!({
+                "error": "temporarily_unavailable",
+                "error_description": "the denylist cannot be reached; try again",
+            });
+            Ok((StatusCode::SERVICE_UNAVAILABLE, no_store(), Json(body)).into_response())
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! `POST /oauth2/revoke` (RFC 7009): a client revokes one of its own access
+//! tokens. Its `jti` goes into the denylist (first) and the database until
+//! the token expires. An unknown or invalid token answers 200 (§2.2).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use warrant_issuer::ClientForm;
+use warrant_policy::{OAuthError, OAuthErrorCode, Timestamp};
+
+use super::form::{authorization, form_body};
+use crate::error::{no_store, OAuthErrorResponse};
+use crate::state::AppState;
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match answer(&state, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, OAuthErrorResponse> {
+    let mut form = ClientForm::parse(&form_body(headers, body)?)?;
+    let caller = state.tokens.authenticate(authorization(headers), &form.credentials).await?;
+    let token = form.take_required("token")?;
+    let now = state.tokens.clock.now();
+    let Ok(claims) = state.verifier.verify_any_audience(&token, now) else {
+        return Ok((StatusCode::OK, no_store()).into_response());
+    };
+    if claims.client_id != caller.client_id.as_str() {
+        return Err(OAuthError::new(
+            OAuthErrorCode::UnauthorizedClient,
+            "the token was not issued to this client",
+        )
+        .into());
+    }
+    let expires_at = Timestamp(claims.exp);
+    if let Err(error) = state.denylist.revoke_token(&claims.jti, expires_at, now).await {
+        tracing::error!(%error, "revocation refused: the denylist cannot be reached");
+        let body = json!({"error": "temporarily_unavailable", "error_description": "the denylist cannot be reached; try again"});
+        return Ok((StatusCode::SERVICE_UNAVAILABLE, no_store(), axum::Json(body)).into_response());
+    }
+    state.tokens.store.insert_revoked_token(&claims.jti, &claims.sub, expires_at, now).await.map_err(
+        |error| {
+            tracing::error!(%error, "revocation could not be stored");
+            OAuthErrorResponse::from(OAuthError::server_error())
+        },
+    )?;
+    tracing::info!(client_id = %caller.client_id, "access token revoked");
+    Ok((StatusCode::OK, no_store()).into_response())
+}

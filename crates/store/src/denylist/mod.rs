@@ -1,0 +1,87 @@
+//! The denylist: what makes a well-signed, unexpired token inactive before
+//! its time (DESIGN.md "Kill switch"). Per agent, its last kill time; per
+//! token, a revoked `jti` until the token expires; per agent and audience,
+//! the last grant revocation. A token issued at or before one of those
+//! times is dead.
+//!
+//! Two implementations behind [`Denylist`]: [`MemoryDenylist`] for the
+//! embedded single instance, and [`RedisDenylist`] for production, where
+//! every instance follows a pub/sub channel into an in-memory copy and fails
+//! closed while it cannot. The database stays the source of truth; the
+//! callers write it after the denylist.
+
+mod cache;
+mod memory;
+mod redis;
+
+use async_trait::async_trait;
+use warrant_policy::Timestamp;
+
+pub use self::memory::MemoryDenylist;
+pub use self::redis::{RedisDenylist, Refill};
+
+/// What the denylist needs to know of a verified token.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenFacts<'a> {
+    pub jti: &'a str,
+    /// The `sub` of the token.
+    pub agent_id: &'a str,
+    /// The `aud` of the token.
+    pub audience: &'a str,
+    /// The `iat` of the token.
+    pub issued_at: Timestamp,
+}
+
+/// Why the denylist holds a token inactive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inactive {
+    /// Its `jti` was revoked (RFC 7009).
+    Revoked,
+    /// Its agent was killed at or after it was issued.
+    Killed,
+    /// A grant of its agent on its audience was revoked at or after it was issued.
+    GrantRevoked,
+}
+
+impl Inactive {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inactive::Revoked => "revoked",
+            Inactive::Killed => "killed",
+            Inactive::GrantRevoked => "grant_revoked",
+        }
+    }
+}
+
+/// The denylist cannot answer; callers fail closed (503, never active).
+#[derive(Debug, thiserror::Error)]
+pub enum DenylistError {
+    #[error("the denylist (Redis) cannot be reached")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("the denylist (Redis) did not answer in time")]
+    Timeout,
+    #[error("the denylist (Redis) is empty and not yet refilled from the database")]
+    NotLoaded,
+    #[error("the denylist could not be refilled from the database")]
+    Refill(#[from] crate::StoreError),
+}
+
+/// The denylist as every part of Warrant sees it.
+#[async_trait]
+pub trait Denylist: Send + Sync + 'static {
+    /// Whether the token is denied; `Err` when that cannot be known.
+    async fn check(&self, token: &TokenFacts<'_>) -> Result<Option<Inactive>, DenylistError>;
+    /// Kills agents as of `at`: their tokens issued at or before it are dead.
+    async fn kill(&self, agent_ids: &[String], at: Timestamp) -> Result<(), DenylistError>;
+    /// Revokes one token until it expires.
+    async fn revoke_token(
+        &self,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), DenylistError>;
+    /// Kills an agent's tokens for one audience issued at or before `at`.
+    async fn revoke_grant(&self, agent_id: &str, audience: &str, at: Timestamp) -> Result<(), DenylistError>;
+    /// Ready: reachable and, where it keeps a copy, loaded.
+    async fn ping(&self) -> Result<(), DenylistError>;
+}
