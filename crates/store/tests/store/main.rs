@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cases;
+mod redis_denylist;
 
 /// Declares each case twice: once per backend.
 macro_rules! conformance {
