@@ -51,6 +51,16 @@ impl IntoResponse for OAuthErrorResponse {
     }
 }
 
+/// 503 for an OAuth endpoint whose denylist cannot answer: it fails closed.
+pub fn denylist_unavailable(error: &warrant_store::denylist::DenylistError) -> Response {
+    tracing::error!(%error, "failing closed: the denylist cannot answer");
+    let body = json!({
+        "error": "temporarily_unavailable",
+        "error_description": "the denylist cannot be reached; try again",
+    });
+    (StatusCode::SERVICE_UNAVAILABLE, no_store(), Json(body)).into_response()
+}
+
 /// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
 pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
     [

@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -14,7 +14,7 @@ use warrant_issuer::ClientForm;
 use warrant_policy::{ClientKind, OAuthError};
 
 use super::form::{authorization, form_body};
-use crate::error::{no_store, OAuthErrorResponse};
+use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
 use crate::state::AppState;
 
 pub async fn introspect(
@@ -67,13 +67,6 @@ async fn answer(
             tracing::info!(resource = %resource.audience, reason = reason.as_str(), "introspection answered inactive");
             Ok((no_store(), Json(json!({"active": false}))).into_response())
         }
-        Err(error) => {
-            tracing::error!(%error, "introspection failed closed: the denylist cannot answer");
-            let body = json!({
-                "error": "temporarily_unavailable",
-                "error_description": "the denylist cannot be reached; try again",
-            });
-            Ok((StatusCode::SERVICE_UNAVAILABLE, no_store(), Json(body)).into_response())
-        }
+        Err(error) => Ok(denylist_unavailable(&error)),
     }
 }

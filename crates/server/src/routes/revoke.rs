@@ -7,12 +7,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use warrant_issuer::ClientForm;
 use warrant_policy::{OAuthError, OAuthErrorCode, Timestamp};
 
 use super::form::{authorization, form_body};
-use crate::error::{no_store, OAuthErrorResponse};
+use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
 use crate::state::AppState;
 
 pub async fn revoke(
@@ -47,9 +46,7 @@ async fn answer(
     }
     let expires_at = Timestamp(claims.exp);
     if let Err(error) = state.denylist.revoke_token(&claims.jti, expires_at, now).await {
-        tracing::error!(%error, "revocation refused: the denylist cannot be reached");
-        let body = json!({"error": "temporarily_unavailable", "error_description": "the denylist cannot be reached; try again"});
-        return Ok((StatusCode::SERVICE_UNAVAILABLE, no_store(), axum::Json(body)).into_response());
+        return Ok(denylist_unavailable(&error));
     }
     state.tokens.store.insert_revoked_token(&claims.jti, &claims.sub, expires_at, now).await.map_err(
         |error| {
