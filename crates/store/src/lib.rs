@@ -7,6 +7,7 @@
 //! and one conformance suite (`tests/store`) runs against both. Migrations
 //! live in `migrations/postgres` and `migrations/sqlite` and are embedded.
 
+pub mod audit;
 pub mod denylist;
 mod error;
 mod rows;
@@ -112,6 +113,13 @@ pub trait Store: Send + Sync + 'static {
         expires_at: Timestamp,
         revoked_at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// Appends events to the audit chain in one transaction, under the
+    /// chain head's lock; gives each its `seq`, `prev_hash` and `hash`.
+    async fn append_audit(&self, events: &[audit::NewAuditEvent]) -> Result<(), StoreError>;
+    /// Audit events matching `filter`, in `seq` order.
+    async fn list_audit(&self, filter: &audit::AuditFilter) -> Result<Vec<audit::AuditEvent>, StoreError>;
+    /// The chain head: the last `seq` and its hash.
+    async fn audit_head(&self) -> Result<(i64, String), StoreError>;
     /// What the denylist must hold at `now`.
     async fn denylist_snapshot(&self, now: Timestamp) -> Result<DenylistSnapshot, StoreError>;
 

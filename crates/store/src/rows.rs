@@ -8,7 +8,37 @@ use warrant_policy::{
     ScopeSet, Timestamp,
 };
 
+use crate::audit::AuditEvent;
 use crate::{KillRecord, StoreError};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    agent_id: Option<String>,
+    resource: Option<String>,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(r: AuditRow) -> Self {
+        AuditEvent {
+            seq: r.seq,
+            at: Timestamp(r.at),
+            actor: r.actor,
+            action: r.action,
+            agent_id: r.agent_id,
+            resource: r.resource,
+            detail: r.detail,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct KillRow {

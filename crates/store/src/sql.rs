@@ -15,7 +15,8 @@ use warrant_policy::{
     Agent, AgentStatus, Audience, ClientId, Credential, Grant, GrantStatus, Operator, Resource, Timestamp,
 };
 
-use crate::rows::{AgentRow, CredentialRow, GrantRow, KillRow, OperatorRow, ResourceRow, ScopeRow};
+use crate::audit::{chain_hash, AuditEvent, AuditFilter, NewAuditEvent};
+use crate::rows::{AgentRow, AuditRow, CredentialRow, GrantRow, KillRow, OperatorRow, ResourceRow, ScopeRow};
 use crate::{AgentFilter, DenylistSnapshot, KillRecord, Store, StoreError};
 
 /// A kill record's id: the agent and the kill time, so that killing an
@@ -349,6 +350,76 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Taking the head's row lock first serialises every writer.
+                sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+                let (mut seq, mut prev): (i64, String) =
+                    sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+                for event in events {
+                    seq += 1;
+                    let detail = event.detail.to_string();
+                    let hash = chain_hash(
+                        &prev,
+                        seq,
+                        event.at,
+                        &event.actor,
+                        &event.action,
+                        event.agent_id.as_deref(),
+                        event.resource.as_deref(),
+                        &detail,
+                    );
+                    sqlx::query(
+                        "INSERT INTO audit_events (seq, at, actor, action, agent_id, resource, detail, prev_hash, hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(seq)
+                    .bind(event.at.unix())
+                    .bind(&event.actor)
+                    .bind(&event.action)
+                    .bind(event.agent_id.as_deref())
+                    .bind(event.resource.as_deref())
+                    .bind(&detail)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    prev = hash;
+                }
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(seq)
+                    .bind(&prev)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+                let rows: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT seq, at, actor, action, agent_id, resource, detail, prev_hash, hash FROM audit_events \
+                     WHERE ($1 IS NULL OR agent_id = $1) AND ($2 IS NULL OR action = $2) \
+                     AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR resource = $4) \
+                     AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at <= $6) AND ($7 IS NULL OR seq > $7) \
+                     ORDER BY seq LIMIT $8",
+                )
+                .bind(filter.agent_id.as_deref())
+                .bind(filter.action.as_deref())
+                .bind(filter.actor.as_deref())
+                .bind(filter.resource.as_deref())
+                .bind(filter.since.map(Timestamp::unix))
+                .bind(filter.until.map(Timestamp::unix))
+                .bind(filter.after_seq)
+                .bind(filter.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(AuditEvent::from).collect())
+            }
+
+            async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+                Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?)
             }
 
             async fn denylist_snapshot(&self, now: Timestamp) -> Result<DenylistSnapshot, StoreError> {

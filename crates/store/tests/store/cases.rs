@@ -5,6 +5,7 @@ use warrant_policy::{
     DataClass, Grant, GrantAction, GrantStatus, Operator, Platform, Resource, ResourceKind, Role, Roles,
     Scope, ScopeDefinition, ScopeSet, Timestamp,
 };
+use warrant_store::audit::{verify_chain, AuditEvent, AuditFilter, NewAuditEvent, GENESIS_HASH};
 use warrant_store::{AgentFilter, DenylistSnapshot, Store, StoreError};
 
 const T0: Timestamp = Timestamp(1_790_000_000);
@@ -283,4 +284,71 @@ pub async fn a_resource_is_found_by_its_id(store: &dyn Store) {
     let (_, r) = seed_agent_and_resource(store).await;
     assert_eq!(store.get_resource(&r.id).await.unwrap(), Some(r));
     assert_eq!(store.get_resource("res_missing").await.unwrap(), None);
+}
+
+fn audit_event(n: usize, agent: Option<&str>, action: &str) -> NewAuditEvent {
+    NewAuditEvent {
+        at: T0.plus(n as i64),
+        actor: "op_alice".into(),
+        action: action.into(),
+        agent_id: agent.map(str::to_owned),
+        resource: Some("https://crm.example.com".into()),
+        detail: serde_json::json!({"n": n}),
+    }
+}
+
+pub async fn the_audit_chain_is_appended_in_order_and_verifies(store: &dyn Store) {
+    assert_eq!(store.audit_head().await.unwrap(), (0, GENESIS_HASH.to_owned()));
+    store.append_audit(&[audit_event(1, Some("agt_1"), "agent.registered")]).await.unwrap();
+    store
+        .append_audit(&[
+            audit_event(2, Some("agt_1"), "grant.requested"),
+            audit_event(3, None, "operator.registered"),
+        ])
+        .await
+        .unwrap();
+    let all = store.list_audit(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(all[2].detail, r#"{"n":3}"#);
+    let (seq, hash) = verify_chain(&all, 0, GENESIS_HASH).unwrap();
+    assert_eq!(store.audit_head().await.unwrap(), (seq, hash));
+}
+
+pub async fn concurrent_audit_writers_keep_one_contiguous_chain(store: &dyn Store) {
+    let writers = (0..16).map(|w| async move {
+        for i in 0..4 {
+            store.append_audit(&[audit_event(w * 10 + i, Some("agt_1"), "token.issued")]).await.unwrap();
+        }
+    });
+    futures_util::future::join_all(writers).await;
+    let all = store.list_audit(&AuditFilter { limit: 1_000, ..AuditFilter::default() }).await.unwrap();
+    assert_eq!(all.len(), 64);
+    assert_eq!(verify_chain(&all, 0, GENESIS_HASH).unwrap().0, 64);
+}
+
+pub async fn audit_filters_and_the_cursor_apply(store: &dyn Store) {
+    let events: Vec<NewAuditEvent> = (1..=6)
+        .map(|n| {
+            audit_event(
+                n,
+                Some(if n % 2 == 0 { "agt_even" } else { "agt_odd" }),
+                if n <= 3 { "a.one" } else { "a.two" },
+            )
+        })
+        .collect();
+    store.append_audit(&events).await.unwrap();
+    let seqs = |events: Vec<AuditEvent>| events.into_iter().map(|e| e.seq).collect::<Vec<_>>();
+    let even = AuditFilter { agent_id: Some("agt_even".into()), limit: 100, ..AuditFilter::default() };
+    assert_eq!(seqs(store.list_audit(&even).await.unwrap()), vec![2, 4, 6]);
+    let two = AuditFilter { action: Some("a.two".into()), limit: 100, ..AuditFilter::default() };
+    assert_eq!(seqs(store.list_audit(&two).await.unwrap()), vec![4, 5, 6]);
+    let window = AuditFilter {
+        since: Some(T0.plus(2)),
+        until: Some(T0.plus(4)),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert_eq!(seqs(store.list_audit(&window).await.unwrap()), vec![2, 3, 4]);
+    let page = AuditFilter { after_seq: Some(2), limit: 2, ..AuditFilter::default() };
+    assert_eq!(seqs(store.list_audit(&page).await.unwrap()), vec![3, 4]);
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit_tampering;
 mod cases;
 mod redis_denylist;
 
@@ -45,4 +46,7 @@ conformance!(
     a_kill_is_recorded_and_a_restore_closes_it,
     the_denylist_snapshot_holds_kills_live_revocations_and_revoked_grants,
     a_resource_is_found_by_its_id,
+    the_audit_chain_is_appended_in_order_and_verifies,
+    concurrent_audit_writers_keep_one_contiguous_chain,
+    audit_filters_and_the_cursor_apply,
 );

@@ -1,0 +1,247 @@
+//! The audit trail: append-only events, each chained to the previous one by
+//! a SHA-256 hash over its content and the previous hash, so that an edited,
+//! removed or inserted event breaks the chain ([`verify_chain`]).
+//!
+//! Writers do not wait for a database round trip of their own: the
+//! [`AuditWriter`] batches the events that arrive while a commit is under
+//! way into the next one (group commit), and each caller waits for the
+//! commit that carries its event.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use warrant_policy::Timestamp;
+
+use crate::Store;
+
+/// The `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Most events written in one commit.
+pub const MAX_BATCH: usize = 512;
+
+/// An event to append; the store gives it its `seq` and hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub at: Timestamp,
+    /// Who acted: an operator id, a client id, or `system`.
+    pub actor: String,
+    /// What happened, e.g. `token.issued`, `agent.killed`.
+    pub action: String,
+    pub agent_id: Option<String>,
+    /// The resource's audience, where one is concerned.
+    pub resource: Option<String>,
+    /// A JSON object with the particulars (never a secret or a token).
+    pub detail: serde_json::Value,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub agent_id: Option<String>,
+    pub resource: Option<String>,
+    /// The detail exactly as hashed: JSON text.
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Which events to read; every given field must match.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub agent_id: Option<String>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub resource: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Only events after this `seq` (the paging cursor).
+    pub after_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// The hash of an event: SHA-256 (hex) over the JSON array of its fields
+/// and the previous hash.
+#[allow(clippy::too_many_arguments)]
+pub fn chain_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    agent_id: Option<&str>,
+    resource: Option<&str>,
+    detail: &str,
+) -> String {
+    let canonical = serde_json::json!([prev_hash, seq, at.unix(), actor, action, agent_id, resource, detail]);
+    let digest = ring::digest::digest(&ring::digest::SHA256, canonical.to_string().as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where and why the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the audit chain breaks at seq {seq}: {reason}")]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Checks events read in `seq` order, continuing from `(prev_seq,
+/// prev_hash)` (`(0, GENESIS_HASH)` at the start). Returns the last seq and
+/// hash, to continue with the next page.
+pub fn verify_chain(
+    events: &[AuditEvent],
+    prev_seq: i64,
+    prev_hash: &str,
+) -> Result<(i64, String), ChainBreak> {
+    let (mut seq, mut hash) = (prev_seq, prev_hash.to_owned());
+    for event in events {
+        if event.seq != seq + 1 {
+            return Err(ChainBreak {
+                seq: seq + 1,
+                reason: format!("missing (the next event is seq {})", event.seq),
+            });
+        }
+        if event.prev_hash != hash {
+            return Err(ChainBreak {
+                seq: event.seq,
+                reason: "prev_hash does not match the previous event".into(),
+            });
+        }
+        let expected = chain_hash(
+            &event.prev_hash,
+            event.seq,
+            event.at,
+            &event.actor,
+            &event.action,
+            event.agent_id.as_deref(),
+            event.resource.as_deref(),
+            &event.detail,
+        );
+        if event.hash != expected {
+            return Err(ChainBreak {
+                seq: event.seq,
+                reason: "the content does not match its hash (edited)".into(),
+            });
+        }
+        seq = event.seq;
+        hash = event.hash.clone();
+    }
+    Ok((seq, hash))
+}
+
+/// Why an audit event could not be recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuditError {
+    #[error("the audit writer has stopped")]
+    Closed,
+    #[error("the audit trail could not be written: {0}")]
+    Write(String),
+}
+
+struct Pending {
+    event: NewAuditEvent,
+    done: oneshot::Sender<Result<(), AuditError>>,
+}
+
+/// Appends events with group commit. Cheap to clone.
+#[derive(Clone)]
+pub struct AuditWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl AuditWriter {
+    /// Starts the writer task over `store`.
+    pub fn spawn(store: Arc<dyn Store>) -> AuditWriter {
+        let (queue, pending) = mpsc::channel(MAX_BATCH * 8);
+        tokio::spawn(write_batches(store, pending));
+        AuditWriter { queue }
+    }
+
+    /// Appends `event` and returns once the commit carrying it is done.
+    pub async fn record(&self, event: NewAuditEvent) -> Result<(), AuditError> {
+        let (done, committed) = oneshot::channel();
+        self.queue.send(Pending { event, done }).await.map_err(|_| AuditError::Closed)?;
+        committed.await.map_err(|_| AuditError::Closed)?
+    }
+}
+
+async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let events: Vec<NewAuditEvent> = batch.iter().map(|p| p.event.clone()).collect();
+        let result = match store.append_audit(&events).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                tracing::error!(%error, events = events.len(), "audit batch not written");
+                Err(AuditError::Write(error.to_string()))
+            }
+        };
+        tracing::debug!(events = events.len(), "audit batch committed");
+        for p in batch.drain(..) {
+            let _ = p.done.send(result.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<AuditEvent> {
+        let mut prev = GENESIS_HASH.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let detail = format!("{{\"n\":{seq}}}");
+                let hash = chain_hash(&prev, seq, Timestamp(seq), "op", "x.y", Some("agt"), None, &detail);
+                let event = AuditEvent {
+                    seq,
+                    at: Timestamp(seq),
+                    actor: "op".into(),
+                    action: "x.y".into(),
+                    agent_id: Some("agt".into()),
+                    resource: None,
+                    detail,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
+                prev = hash;
+                event
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_intact_chain_verifies_and_pages_continue() {
+        let events = chain(5);
+        let (seq, hash) = verify_chain(&events[..2], 0, GENESIS_HASH).unwrap();
+        assert_eq!(verify_chain(&events[2..], seq, &hash).unwrap().0, 5);
+    }
+
+    #[test]
+    fn an_edit_a_deletion_and_a_relinked_forgery_each_break_the_chain() {
+        let mut edited = chain(4);
+        edited[2].actor = "mallory".into();
+        assert_eq!(verify_chain(&edited, 0, GENESIS_HASH).unwrap_err().seq, 3);
+
+        let mut deleted = chain(4);
+        deleted.remove(1);
+        let err = verify_chain(&deleted, 0, GENESIS_HASH).unwrap_err();
+        assert_eq!(err.seq, 2, "{err}");
+
+        let mut forged = chain(4);
+        forged[1].detail = "{}".into();
+        forged[1].hash =
+            chain_hash(&forged[1].prev_hash, 2, Timestamp(2), "op", "x.y", Some("agt"), None, "{}");
+        assert_eq!(
+            verify_chain(&forged, 0, GENESIS_HASH).unwrap_err().seq,
+            3,
+            "the next link no longer matches"
+        );
+    }
+}
