@@ -9,6 +9,8 @@ mod introspect;
 
 pub use introspect::{introspect, InactiveReason, Introspection};
 
+pub mod layer;
+
 use josekit::jwk::Jwk;
 use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
 use josekit::jws::ES256;

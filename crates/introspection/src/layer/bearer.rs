@@ -32,7 +32,11 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, BearerError> {
     let value = value.to_str().map_err(|_| BearerError::NotText)?;
     // RFC 7235 §2.1: the scheme is case-insensitive, then one or more spaces.
     let Some((scheme, rest)) = value.split_once(' ') else {
-        return if value.eq_ignore_ascii_case("bearer") { Err(BearerError::MalformedToken) } else { Ok(None) };
+        return if value.eq_ignore_ascii_case("bearer") {
+            Err(BearerError::MalformedToken)
+        } else {
+            Ok(None)
+        };
     };
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Ok(None);
@@ -49,7 +53,9 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, BearerError> {
 fn is_b64token(text: &str) -> bool {
     let body = text.trim_end_matches('=');
     !body.is_empty()
-        && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
 #[cfg(test)]

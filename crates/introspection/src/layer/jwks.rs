@@ -100,7 +100,11 @@ impl JwksCache {
 
     /// A cache of `source`'s keys for tokens of `issuer`, fetching at most
     /// once per `min_refresh_interval`. Nothing is fetched until needed.
-    pub fn new(issuer: impl Into<String>, source: Arc<dyn JwksSource>, min_refresh_interval: Duration) -> JwksCache {
+    pub fn new(
+        issuer: impl Into<String>,
+        source: Arc<dyn JwksSource>,
+        min_refresh_interval: Duration,
+    ) -> JwksCache {
         JwksCache {
             issuer: issuer.into(),
             source,
@@ -136,7 +140,8 @@ impl JwksCache {
             },
         };
         match loaded.verifier.verify(token, audience, now) {
-            Err(VerifyError::UnknownKey) if has_key_id(token) => match self.refresh(loaded.generation).await? {
+            Err(VerifyError::UnknownKey) if has_key_id(token) => match self.refresh(loaded.generation).await?
+            {
                 Some(newer) => Ok(newer.verifier.verify(token, audience, now)),
                 None => Ok(Err(VerifyError::UnknownKey)),
             },
@@ -188,7 +193,8 @@ impl JwksCache {
 
     async fn fetch_verifier(&self) -> Result<AccessTokenVerifier, LayerError> {
         let set = self.source.fetch().await?;
-        let keys: Vec<Jwk> = set.keys().into_iter().filter(|jwk| is_es256_signing_key(jwk)).cloned().collect();
+        let keys: Vec<Jwk> =
+            set.keys().into_iter().filter(|jwk| is_es256_signing_key(jwk)).cloned().collect();
         if keys.is_empty() {
             return Err(LayerError::NoUsableKey);
         }
@@ -202,8 +208,8 @@ fn is_es256_signing_key(jwk: &Jwk) -> bool {
     jwk.key_type() == "EC"
         && jwk.curve() == Some("P-256")
         && jwk.key_id().is_some_and(|kid| !kid.is_empty())
-        && jwk.key_use().map_or(true, |u| u == "sig")
-        && jwk.algorithm().map_or(true, |alg| alg == "ES256")
+        && matches!(jwk.key_use(), None | Some("sig"))
+        && matches!(jwk.algorithm(), None | Some("ES256"))
 }
 
 /// Whether the token's header names a key; only then is an unknown key

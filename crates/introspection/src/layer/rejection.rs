@@ -148,7 +148,8 @@ fn challenge(answer: &Answer) -> HeaderValue {
     if let Some(scope) = &answer.scope {
         value.push_str(&format!(r#", scope="{scope}""#));
     }
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer error="invalid_token""#))
+    HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer error="invalid_token""#))
 }
 
 #[cfg(test)]

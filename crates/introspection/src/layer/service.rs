@@ -51,13 +51,20 @@ impl WarrantLayer {
     /// `denylist` followed for kills and revocations (for a resource server,
     /// a `RedisDenylist` connected without a refill: it has no database).
     /// It requires no scope until told to, and reads the system clock.
-    pub fn new(config: ResourceServerConfig, denylist: Arc<dyn Denylist>) -> Result<WarrantLayer, LayerError> {
+    pub fn new(
+        config: ResourceServerConfig,
+        denylist: Arc<dyn Denylist>,
+    ) -> Result<WarrantLayer, LayerError> {
         let keys = JwksCache::from_config(&config)?;
         Ok(WarrantLayer::with_keys(config.audience, keys, denylist))
     }
 
     /// A layer for `audience` over a key cache of the caller's making.
-    pub fn with_keys(audience: impl Into<String>, keys: JwksCache, denylist: Arc<dyn Denylist>) -> WarrantLayer {
+    pub fn with_keys(
+        audience: impl Into<String>,
+        keys: JwksCache,
+        denylist: Arc<dyn Denylist>,
+    ) -> WarrantLayer {
         WarrantLayer {
             shared: Arc::new(Shared { audience: audience.into(), keys, denylist }),
             clock: Arc::new(SystemClock),

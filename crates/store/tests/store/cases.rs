@@ -243,7 +243,7 @@ pub async fn vendor_and_tag_filters_match_exactly(store: &dyn Store) {
 
 pub async fn a_kill_is_recorded_and_a_restore_closes_it(store: &dyn Store) {
     let (a, _) = seed_agent_and_resource(store).await;
-    store.kill_agents(&[a.id.clone()], T0.plus(10), "rob", "prompt injection").await.unwrap();
+    store.kill_agents(std::slice::from_ref(&a.id), T0.plus(10), "rob", "prompt injection").await.unwrap();
     assert_eq!(store.get_agent(&a.id).await.unwrap().unwrap().status, AgentStatus::Killed);
     assert!(store.restore_agent(&a.id, T0.plus(20), "rob", "fixed").await.unwrap());
     assert!(!store.restore_agent(&a.id, T0.plus(21), "rob", "again").await.unwrap(), "not killed any more");
@@ -256,7 +256,7 @@ pub async fn a_kill_is_recorded_and_a_restore_closes_it(store: &dyn Store) {
 
 pub async fn the_denylist_snapshot_holds_kills_live_revocations_and_revoked_grants(store: &dyn Store) {
     let (a, r) = seed_agent_and_resource(store).await;
-    store.kill_agents(&[a.id.clone()], T0.plus(10), "rob", "x").await.unwrap();
+    store.kill_agents(std::slice::from_ref(&a.id), T0.plus(10), "rob", "x").await.unwrap();
     store.restore_agent(&a.id, T0.plus(11), "rob", "y").await.unwrap();
     store.insert_revoked_token("jti-live", &a.id, T0.plus(300), T0).await.unwrap();
     store.insert_revoked_token("jti-live", &a.id, T0.plus(300), T0).await.unwrap();
