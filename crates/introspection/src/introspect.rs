@@ -12,7 +12,11 @@ use crate::{AccessClaims, AccessTokenVerifier, VerifyError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Introspection {
     Active(AccessClaims),
-    Inactive(InactiveReason),
+    /// Inactive; `agent_id` is the token's `sub` when its signature verified.
+    Inactive {
+        reason: InactiveReason,
+        agent_id: Option<String>,
+    },
 }
 
 /// Why a token is inactive (logged and counted, never told to the caller).
@@ -49,7 +53,9 @@ pub async fn introspect(
 ) -> Result<Introspection, DenylistError> {
     let claims = match verifier.verify(token, audience, now) {
         Ok(claims) => claims,
-        Err(error) => return Ok(Introspection::Inactive(InactiveReason::Invalid(error))),
+        Err(error) => {
+            return Ok(Introspection::Inactive { reason: InactiveReason::Invalid(error), agent_id: None })
+        }
     };
     let facts = TokenFacts {
         jti: &claims.jti,
@@ -58,7 +64,9 @@ pub async fn introspect(
         issued_at: Timestamp(claims.iat),
     };
     Ok(match denylist.check(&facts).await? {
-        Some(reason) => Introspection::Inactive(InactiveReason::Denied(reason)),
+        Some(reason) => {
+            Introspection::Inactive { reason: InactiveReason::Denied(reason), agent_id: Some(claims.sub) }
+        }
         None => Introspection::Active(claims),
     })
 }

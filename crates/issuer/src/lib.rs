@@ -18,7 +18,9 @@ mod secret;
 
 use std::sync::Arc;
 
-use warrant_policy::{Clock, OAuthError};
+use serde_json::json;
+use warrant_policy::{ClientKind, Clock, OAuthError};
+use warrant_store::audit::{AuditWriter, NewAuditEvent};
 use warrant_store::Store;
 
 pub use assertion::validate_client_jwks;
@@ -43,6 +45,9 @@ pub struct TokenService {
     pub issuer: String,
     /// Lifetime of a token when no grant asks for less, in seconds.
     pub default_ttl: i64,
+    /// Every issuance and refusal is audited; the answer waits for the
+    /// group commit that carries its event.
+    pub audit: AuditWriter,
 }
 
 impl TokenService {
@@ -63,14 +68,53 @@ impl TokenService {
     }
 
     /// Handles one token request (RFC 6749 §4.4.2): parses the form,
-    /// authenticates the client, and runs the grant.
+    /// authenticates the client, runs the grant, and audits the outcome
+    /// (`token.issued` or `token.refused`) before answering.
     pub async fn token(&self, authorization: Option<&str>, form: &[u8]) -> Result<TokenResponse, OAuthError> {
+        let mut actor = None;
+        let outcome = self.issue(authorization, form, &mut actor).await;
+        let now = self.clock.now();
+        let event = match &outcome {
+            Ok((client, issued)) => NewAuditEvent {
+                at: now,
+                actor: client.client_id.to_string(),
+                action: "token.issued".into(),
+                agent_id: (client.kind == ClientKind::Agent).then(|| client.client_id.to_string()),
+                resource: Some(issued.audience.clone()),
+                detail: json!({
+                    "jti": issued.jti,
+                    "scope": issued.response.scope,
+                    "expires_in": issued.response.expires_in,
+                    "method": client.method,
+                }),
+            },
+            Err(error) => NewAuditEvent {
+                at: now,
+                actor: actor.unwrap_or_else(|| "unauthenticated".into()),
+                action: "token.refused".into(),
+                agent_id: None,
+                resource: None,
+                detail: json!({"error": error.code.as_str(), "reason": error.description}),
+            },
+        };
+        self.audit.record(event).await.map_err(|e| client_auth::internal(&e))?;
+        outcome.map(|(_, issued)| issued.response)
+    }
+
+    async fn issue(
+        &self,
+        authorization: Option<&str>,
+        form: &[u8],
+        actor: &mut Option<String>,
+    ) -> Result<(AuthenticatedClient, grant::client_credentials::Issued), OAuthError> {
         let request = TokenRequest::parse(form)?;
         let client = self.authenticate(authorization, &request.credentials).await?;
-        match request.grant {
+        *actor = Some(client.client_id.to_string());
+        let issued = match request.grant {
             GrantRequest::ClientCredentials(params) => {
-                grant::client_credentials::run(self, &client, params).await
+                grant::client_credentials::run(self, &client, params).await?
             }
-        }
+        };
+        Ok((client, issued))
     }
 }

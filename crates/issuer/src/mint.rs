@@ -30,13 +30,15 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
-/// Signs an access token for `subject` as decided, and wraps it in the response.
+/// Signs an access token for `subject` as decided, and wraps it in the
+/// response; also returns the token's `jti`.
 pub(crate) fn mint(
     service: &TokenService,
     subject: &str,
     client_id: &ClientId,
     decision: &TokenDecision,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<(TokenResponse, String), OAuthError> {
+    let jti = uuid::Uuid::new_v4().to_string();
     let mut header = JwsHeader::new();
     header.set_token_type("at+jwt");
     header.set_key_id(service.key.kid());
@@ -48,7 +50,7 @@ pub(crate) fn mint(
         ("aud", Value::from(decision.audience.as_str())),
         ("client_id", Value::from(client_id.as_str())),
         ("scope", Value::from(scope.as_str())),
-        ("jti", Value::from(uuid::Uuid::new_v4().to_string())),
+        ("jti", Value::from(jti.as_str())),
         ("iat", Value::from(decision.issued_at.unix())),
         ("exp", Value::from(decision.expires_at.unix())),
     ];
@@ -57,10 +59,11 @@ pub(crate) fn mint(
     }
     let access_token =
         jwt::encode_with_signer(&payload, &header, &service.key.signer).map_err(|e| internal(&e))?;
-    Ok(TokenResponse {
+    let response = TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: decision.issued_at.seconds_until(decision.expires_at),
         scope,
-    })
+    };
+    Ok((response, jti))
 }

@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["serve"] => serve().await,
+        ["audit", "verify"] => audit_verify().await,
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -50,6 +51,39 @@ async fn serve() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("warrant: server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `warrant audit verify`: opens the configured store and checks the chain.
+async fn audit_verify() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("warrant: bad configuration: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let url = config.database_url.as_ref().map(|u| u.expose().to_owned());
+    let store = match warrant_store::open(url.as_deref(), &config.data_dir).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("warrant: cannot open the store: {}", error_chain(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    match warrant_store::audit::verify_store(&*store).await {
+        Ok(Ok((seq, hash))) => {
+            println!("audit chain intact: {seq} events, head {hash}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(broken)) => {
+            println!("audit chain BROKEN at seq {}: {}", broken.seq, broken.reason);
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("warrant: cannot read the audit trail: {}", error_chain(&error));
             ExitCode::FAILURE
         }
     }

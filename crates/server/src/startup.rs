@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use warrant_introspection::AccessTokenVerifier;
 use warrant_issuer::{load_or_create_pepper, KeyError, SecretHasher, SecretString, SigningKey, TokenService};
 use warrant_policy::{ClientId, ClientKind, Clock, Credential, CredentialMethod, Operator, Role, Roles};
+use warrant_store::audit::AuditWriter;
 use warrant_store::denylist::{Denylist, DenylistError, MemoryDenylist, RedisDenylist, Refill};
 use warrant_store::{Store, StoreError};
 
@@ -72,7 +73,8 @@ impl Application {
         };
         let verifier = AccessTokenVerifier::new(issuer.clone(), std::slice::from_ref(key.public_jwk()))
             .map_err(StartError::Verifier)?;
-        let tokens = TokenService { store, key, hasher, clock, issuer, default_ttl: config.token_ttl };
+        let audit = AuditWriter::spawn(store.clone());
+        let tokens = TokenService { store, key, hasher, clock, issuer, default_ttl: config.token_ttl, audit };
         let state = AppState { tokens: Arc::new(tokens), verifier: Arc::new(verifier), denylist };
         tracing::info!(%addr, issuer = %state.tokens.issuer, backend = if config.database_url.is_some() { "postgres" } else { "sqlite" }, denylist = if config.redis_url.is_some() { "redis" } else { "in-process" }, "warrant is ready");
         Ok(Application { listener, addr, state })

@@ -135,6 +135,33 @@ pub fn verify_chain(
     Ok((seq, hash))
 }
 
+/// Walks the whole chain stored in `store`, page by page, and checks that
+/// it ends at the recorded head (so that trailing deletions are caught).
+/// The outer error is the store's; the inner one, the first broken link.
+pub async fn verify_store(store: &dyn Store) -> Result<Result<(i64, String), ChainBreak>, crate::StoreError> {
+    const PAGE: i64 = 1_000;
+    let (mut seq, mut hash) = (0, GENESIS_HASH.to_owned());
+    loop {
+        let filter = AuditFilter { after_seq: Some(seq), limit: PAGE, ..AuditFilter::default() };
+        let events = store.list_audit(&filter).await?;
+        match verify_chain(&events, seq, &hash) {
+            Ok(last) => (seq, hash) = last,
+            Err(broken) => return Ok(Err(broken)),
+        }
+        if (events.len() as i64) < PAGE {
+            break;
+        }
+    }
+    let (head_seq, head_hash) = store.audit_head().await?;
+    if head_seq != seq || head_hash != hash {
+        return Ok(Err(ChainBreak {
+            seq: seq + 1,
+            reason: format!("missing: the chain head records seq {head_seq}, the table ends at {seq}"),
+        }));
+    }
+    Ok(Ok((seq, hash)))
+}
+
 /// Why an audit event could not be recorded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuditError {
@@ -161,6 +188,13 @@ impl AuditWriter {
         let (queue, pending) = mpsc::channel(MAX_BATCH * 8);
         tokio::spawn(write_batches(store, pending));
         AuditWriter { queue }
+    }
+
+    /// Queues `event` without waiting for its commit (for paths whose answer
+    /// must not wait, such as introspection); a failed write is logged.
+    pub async fn enqueue(&self, event: NewAuditEvent) -> Result<(), AuditError> {
+        let (done, _) = oneshot::channel();
+        self.queue.send(Pending { event, done }).await.map_err(|_| AuditError::Closed)
     }
 
     /// Appends `event` and returns once the commit carrying it is done.

@@ -11,15 +11,23 @@ use warrant_policy::{
 
 use crate::client_auth::{internal, AuthenticatedClient};
 use crate::mint::{mint, TokenResponse};
+
 use crate::request::ClientCredentialsParams;
 use crate::TokenService;
+
+/// A token issued, with what the audit trail records of it.
+pub struct Issued {
+    pub response: TokenResponse,
+    pub audience: String,
+    pub jti: String,
+}
 
 /// Runs the grant for an authenticated client.
 pub(crate) async fn run(
     service: &TokenService,
     client: &AuthenticatedClient,
     params: ClientCredentialsParams,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<Issued, OAuthError> {
     let now = service.clock.now();
     let is_admin = |aud: &Audience| aud.as_str() == ADMIN_AUDIENCE;
     let held = match client.kind {
@@ -79,7 +87,7 @@ pub(crate) async fn run(
     };
     let decision =
         decide_token(params.resource.as_ref(), params.scope.as_ref(), &held, now, service.default_ttl)?;
-    let response = mint(service, client.client_id.as_str(), &client.client_id, &decision)?;
+    let (response, jti) = mint(service, client.client_id.as_str(), &client.client_id, &decision)?;
     tracing::info!(
         client_id = %client.client_id,
         method = client.method,
@@ -88,5 +96,5 @@ pub(crate) async fn run(
         expires_in = response.expires_in,
         "token issued"
     );
-    Ok(response)
+    Ok(Issued { response, audience: decision.audience.to_string(), jti })
 }

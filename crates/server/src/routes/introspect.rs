@@ -12,6 +12,7 @@ use serde_json::json;
 use warrant_introspection::{introspect as decide, Introspection};
 use warrant_issuer::ClientForm;
 use warrant_policy::{ClientKind, OAuthError};
+use warrant_store::audit::NewAuditEvent;
 
 use super::form::{authorization, form_body};
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
@@ -63,8 +64,20 @@ async fn answer(
             })),
         )
             .into_response()),
-        Ok(Introspection::Inactive(reason)) => {
+        Ok(Introspection::Inactive { reason, agent_id }) => {
             tracing::info!(resource = %resource.audience, reason = reason.as_str(), "introspection answered inactive");
+            let event = NewAuditEvent {
+                at: now,
+                actor: caller.client_id.to_string(),
+                action: "introspection.inactive".into(),
+                agent_id,
+                resource: Some(resource.audience.to_string()),
+                detail: json!({"reason": reason.as_str()}),
+            };
+            // Queued, not awaited: an inactive answer must not wait on a commit.
+            if let Err(error) = state.tokens.audit.enqueue(event).await {
+                tracing::error!(%error, "introspection outcome not audited");
+            }
             Ok((no_store(), Json(json!({"active": false}))).into_response())
         }
         Err(error) => Ok(denylist_unavailable(&error)),

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use warrant_issuer::ClientForm;
 use warrant_policy::{OAuthError, OAuthErrorCode, Timestamp};
+use warrant_store::audit::NewAuditEvent;
 
 use super::form::{authorization, form_body};
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
@@ -55,5 +56,17 @@ async fn answer(
         },
     )?;
     tracing::info!(client_id = %caller.client_id, "access token revoked");
+    let event = NewAuditEvent {
+        at: now,
+        actor: caller.client_id.to_string(),
+        action: "token.revoked".into(),
+        agent_id: Some(claims.sub.clone()),
+        resource: Some(claims.aud.clone()),
+        detail: serde_json::json!({"jti": claims.jti}),
+    };
+    state.tokens.audit.record(event).await.map_err(|error| {
+        tracing::error!(%error, "revocation not audited");
+        OAuthErrorResponse::from(OAuthError::server_error())
+    })?;
     Ok((StatusCode::OK, no_store()).into_response())
 }

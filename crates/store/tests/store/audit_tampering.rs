@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use warrant_policy::Timestamp;
-use warrant_store::audit::{verify_chain, AuditFilter, AuditWriter, NewAuditEvent, GENESIS_HASH};
+use warrant_store::audit::{
+    verify_chain, verify_store, AuditFilter, AuditWriter, NewAuditEvent, GENESIS_HASH,
+};
 use warrant_store::{PgStore, SqliteStore, Store};
 
 fn event(n: i64) -> NewAuditEvent {
@@ -20,12 +22,7 @@ fn event(n: i64) -> NewAuditEvent {
 }
 
 async fn first_break(store: &dyn Store) -> Option<i64> {
-    let events = store.list_audit(&AuditFilter { limit: 1_000, ..AuditFilter::default() }).await.unwrap();
-    match verify_chain(&events, 0, GENESIS_HASH) {
-        Err(error) => Some(error.seq),
-        // Trailing deletions leave an intact prefix: the head tells.
-        Ok((seq, _)) => (store.audit_head().await.unwrap().0 != seq).then_some(seq + 1),
-    }
+    verify_store(store).await.unwrap().err().map(|broken| broken.seq)
 }
 
 async fn five_events(store: &dyn Store) {

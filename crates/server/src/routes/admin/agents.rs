@@ -13,7 +13,7 @@ use warrant_policy::{
 use warrant_store::AgentFilter;
 
 use super::extract::{AdminJson, Authorized, ManageAgents, Read, Respond};
-use super::{secret_credential, text};
+use super::{audit, secret_credential, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -93,6 +93,9 @@ pub async fn create(
     };
     state.tokens.store.insert_agent(&agent, &credential).await?;
     tracing::info!(agent_id = %agent.id, platform = %agent.platform, "agent registered");
+    let detail = json!({"name": agent.name, "platform": agent.platform, "vendor": agent.vendor, "owner": agent.owner,
+        "credential": credential.method});
+    audit(&state, &agent.created_by, "agent.registered", Some(&agent.id), None, detail).await?;
     let mut shown = shown_agent(&agent, &[credential]);
     if let Some(secret) = secret {
         shown["client_secret"] = json!(secret.expose());
@@ -188,6 +191,8 @@ async fn set_status(
         }
     }
     tracing::info!(agent_id = %id, status = %to, actor, "agent status changed");
+    let action = if to == AgentStatus::Suspended { "agent.suspended" } else { "agent.resumed" };
+    audit(state, actor, action, Some(id), None, json!({"from": from, "to": to})).await?;
     let credentials = store.credentials_for_client(&agent.client_id).await?;
     Ok(Json(shown_agent(&Agent { status: to, ..agent }, &credentials)))
 }

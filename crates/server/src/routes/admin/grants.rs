@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use warrant_policy::{Audience, Grant, GrantAction, GrantStatus, Scope, ScopeSet, Timestamp};
 
 use super::extract::{AdminJson, Authorized, DecideGrants, ManageAgents, RevokeGrants};
-use super::text;
+use super::{audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -92,6 +92,17 @@ pub async fn request(
     };
     store.insert_grant(&grant).await?;
     tracing::info!(grant_id = %grant.id, agent_id = %grant.agent_id, aud = %grant.audience, "grant requested");
+    let detail = json!({"grant_id": grant.id, "scopes": grant.scopes, "justification": grant.justification,
+        "expires_at": grant.expires_at, "max_token_ttl": grant.max_token_ttl});
+    audit(
+        &state,
+        &grant.requested_by,
+        "grant.requested",
+        Some(&grant.agent_id),
+        Some(grant.audience.as_str()),
+        detail,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(shown(grant, now))))
 }
 
@@ -143,5 +154,8 @@ async fn decide(
         return Err(AdminError::Conflict("the grant changed meanwhile; read it again".into()));
     }
     tracing::info!(grant_id = %id, action = action.as_str(), actor, "grant decided");
+    let detail = json!({"grant_id": id, "scopes": next.scopes});
+    let name = format!("grant.{}", next.status);
+    audit(state, actor, &name, Some(&next.agent_id), Some(next.audience.as_str()), detail).await?;
     Ok(Json(shown(next, now)))
 }

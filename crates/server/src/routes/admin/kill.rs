@@ -18,7 +18,7 @@ use warrant_store::AgentFilter;
 
 use super::agents::shown_agent;
 use super::extract::{AdminJson, Authorized, Respond};
-use super::text;
+use super::{audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -89,6 +89,7 @@ pub async fn restore(
         return Err(AdminError::Conflict(format!("the agent is {}, not killed", agent.status)));
     }
     tracing::warn!(agent_id = %id, actor = %caller.operator_id, reason = %reason, "agent restored");
+    audit(&state, &caller.operator_id, "agent.restored", Some(&id), None, json!({"reason": reason})).await?;
     let credentials = store.credentials_for_client(&agent.client_id).await?;
     let restored = store.get_agent(&id).await?.unwrap_or(agent);
     Ok(Json(shown_agent(&restored, &credentials)))
@@ -118,9 +119,13 @@ async fn kill_agents(
                 reach.entry(grant.audience.to_string()).or_default().extend(&grant.scopes);
             }
         }
-        let resources =
-            reach.into_iter().map(|(audience, scopes)| json!({"audience": audience, "scopes": scopes}));
-        killed.push((id, resources.collect()));
+        let resources: Vec<Value> = reach
+            .into_iter()
+            .map(|(audience, scopes)| json!({"audience": audience, "scopes": scopes}))
+            .collect();
+        let detail = json!({"reason": reason, "killed_at": now, "resources": resources});
+        audit(state, actor, "agent.killed", Some(&id), None, detail).await?;
+        killed.push((id, resources));
     }
     Ok((now, killed))
 }

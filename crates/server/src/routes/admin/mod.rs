@@ -3,6 +3,7 @@
 //! roles), and every route names the permission it needs in its signature.
 
 mod agents;
+mod audit;
 mod extract;
 mod grants;
 mod kill;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/agents/{id}/kill", post(kill::kill))
         .route("/agents/{id}/restore", post(kill::restore))
         .route("/kill", post(kill::kill_matching))
+        .route("/audit", get(audit::list))
         .route("/agents/{id}/grants", post(grants::request))
         .route("/grants/{id}/approve", post(grants::approve))
         .route("/grants/{id}/deny", post(grants::deny))
@@ -72,4 +74,24 @@ fn secret_credential(
         created_at: state.tokens.clock.now(),
     };
     Ok((secret, credential))
+}
+
+/// Appends an admin action to the audit trail and waits for its commit.
+async fn audit(
+    state: &AppState,
+    actor: &str,
+    action: &str,
+    agent_id: Option<&str>,
+    resource: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), crate::error::AdminError> {
+    let event = warrant_store::audit::NewAuditEvent {
+        at: state.tokens.clock.now(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        agent_id: agent_id.map(str::to_owned),
+        resource: resource.map(str::to_owned),
+        detail,
+    };
+    state.tokens.audit.record(event).await.map_err(|e| crate::error::AdminError::Internal(Box::new(e)))
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use warrant_policy::{ClientId, ClientKind, Operator, Roles};
 
 use super::extract::{AdminJson, Administer, Authorized};
-use super::{secret_credential, text};
+use super::{audit, secret_credential, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -43,6 +43,8 @@ pub async fn create(
     };
     state.tokens.store.insert_operator(&operator, &credential).await?;
     tracing::info!(operator_id = %operator.id, roles = %operator.roles, "operator registered");
+    let detail = json!({"operator_id": operator.id, "roles": operator.roles});
+    audit(&state, &operator.created_by, "operator.registered", None, None, detail).await?;
     let mut shown = json!(operator);
     shown["client_secret"] = json!(secret.expose());
     Ok((StatusCode::CREATED, Json(shown)))

@@ -14,7 +14,7 @@ use warrant_policy::{
 };
 
 use super::extract::{AdminJson, Administer, Authorized, Read};
-use super::{secret_credential, text};
+use super::{audit, secret_credential, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -62,6 +62,9 @@ pub async fn create(
     };
     state.tokens.store.insert_resource(&resource, &credential).await?;
     tracing::info!(resource_id = %resource.id, audience = %resource.audience, "resource registered");
+    let detail = json!({"resource_id": resource.id, "kind": resource.kind, "scopes": resource.scopes});
+    let audience = resource.audience.as_str();
+    audit(&state, &resource.created_by, "resource.registered", None, Some(audience), detail).await?;
     let mut shown = json!(resource);
     shown["client_secret"] = json!(secret.expose());
     Ok((StatusCode::CREATED, Json(shown)))

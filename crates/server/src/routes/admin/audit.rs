@@ -1,0 +1,72 @@
+//! `GET /admin/v1/audit?agent_id=&action=&actor=&resource=&since=&until=&limit=&cursor=`:
+//! the audit trail, oldest first, paged by `seq` (every role may read it).
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use warrant_policy::Timestamp;
+use warrant_store::audit::AuditFilter;
+
+use super::extract::{Authorized, Read};
+use crate::error::AdminError;
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    agent_id: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    resource: Option<String>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    limit: Option<i64>,
+    /// The `next` of the previous page.
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Authorized<Read>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Query(query) = query.map_err(|e| AdminError::InvalidRequest(e.body_text()))?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AdminError::InvalidRequest(format!("limit must be 1 to {MAX_LIMIT}")));
+    }
+    let after_seq = query
+        .cursor
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| AdminError::InvalidRequest("cursor is not one this API gave".into()))
+        })
+        .transpose()?;
+    let filter = AuditFilter {
+        agent_id: query.agent_id,
+        action: query.action,
+        actor: query.actor,
+        resource: query.resource,
+        since: query.since,
+        until: query.until,
+        after_seq,
+        limit,
+    };
+    let events = state.tokens.store.list_audit(&filter).await?;
+    let next = (events.len() as i64 == limit).then(|| events.last().map(|e| e.seq.to_string())).flatten();
+    let events: Vec<Value> = events
+        .into_iter()
+        .map(|e| {
+            let detail: Value = serde_json::from_str(&e.detail).unwrap_or(Value::String(e.detail.clone()));
+            json!({
+                "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "agent_id": e.agent_id,
+                "resource": e.resource, "detail": detail, "prev_hash": e.prev_hash, "hash": e.hash,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"events": events, "next": next})))
+}
