@@ -119,6 +119,11 @@ fn check_claims(
     Ok(exp)
 }
 
+/// The `iss` an assertion claims, unchecked (for the audit of a refusal).
+pub(crate) fn claimed_issuer(assertion: &str) -> Option<String> {
+    unverified_claims(assertion)?.get("iss")?.as_str().map(str::to_owned)
+}
+
 /// The claims of a compact JWS, without checking anything.
 fn unverified_claims(compact: &str) -> Option<serde_json::Map<String, Value>> {
     let payload = compact.split('.').nth(1)?;

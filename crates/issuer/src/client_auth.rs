@@ -57,6 +57,15 @@ pub(crate) async fn authenticate(
     Err(OAuthError::invalid_client("client authentication is required"))
 }
 
+/// The client id a request claims, before anything is checked: for the
+/// audit trail of a refusal, never for a decision.
+pub(crate) fn claimed_client_id(authorization: Option<&str>, body: &BodyCredentials) -> Option<String> {
+    let from_header = authorization.and_then(|h| parse_basic(h).ok().flatten()).map(|(id, _)| id.to_string());
+    from_header
+        .or_else(|| body.client_id.as_ref().map(ClientId::to_string))
+        .or_else(|| body.client_assertion.as_deref().and_then(assertion::claimed_issuer))
+}
+
 /// Parses `Authorization: Basic …` (RFC 6749 §2.3.1: both parts are
 /// form-urlencoded before base64). Another scheme is not client
 /// authentication and yields `None`.

@@ -35,6 +35,13 @@ pub use secret::{new_id, SecretHasher, SecretString};
 pub const ASSERTION_ALGORITHMS: &[&str] =
     &["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"];
 
+/// How far a token request got in telling who it is, for the audit trail.
+enum Who {
+    Nobody,
+    Claimed(Option<String>),
+    Authenticated(AuthenticatedClient),
+}
+
 /// Everything the token endpoint needs, shared by all requests.
 pub struct TokenService {
     pub store: Arc<dyn Store>,
@@ -71,8 +78,8 @@ impl TokenService {
     /// authenticates the client, runs the grant, and audits the outcome
     /// (`token.issued` or `token.refused`) before answering.
     pub async fn token(&self, authorization: Option<&str>, form: &[u8]) -> Result<TokenResponse, OAuthError> {
-        let mut actor = None;
-        let outcome = self.issue(authorization, form, &mut actor).await;
+        let mut who = Who::Nobody;
+        let outcome = self.issue(authorization, form, &mut who).await;
         let now = self.clock.now();
         let event = match &outcome {
             Ok((client, issued)) => NewAuditEvent {
@@ -88,14 +95,25 @@ impl TokenService {
                     "method": client.method,
                 }),
             },
-            Err(error) => NewAuditEvent {
-                at: now,
-                actor: actor.unwrap_or_else(|| "unauthenticated".into()),
-                action: "token.refused".into(),
-                agent_id: None,
-                resource: None,
-                detail: json!({"error": error.code.as_str(), "reason": error.description}),
-            },
+            Err(error) => {
+                let (actor, agent_id, claimed) = match who {
+                    Who::Authenticated(client) => {
+                        let agent_id =
+                            (client.kind == ClientKind::Agent).then(|| client.client_id.to_string());
+                        (client.client_id.to_string(), agent_id, None)
+                    }
+                    Who::Claimed(claimed) => ("unauthenticated".to_owned(), None, claimed),
+                    Who::Nobody => ("unauthenticated".to_owned(), None, None),
+                };
+                NewAuditEvent {
+                    at: now,
+                    actor,
+                    action: "token.refused".into(),
+                    agent_id,
+                    resource: None,
+                    detail: json!({"error": error.code.as_str(), "reason": error.description, "claimed_client_id": claimed}),
+                }
+            }
         };
         self.audit.record(event).await.map_err(|e| client_auth::internal(&e))?;
         outcome.map(|(_, issued)| issued.response)
@@ -105,11 +123,12 @@ impl TokenService {
         &self,
         authorization: Option<&str>,
         form: &[u8],
-        actor: &mut Option<String>,
+        who: &mut Who,
     ) -> Result<(AuthenticatedClient, grant::client_credentials::Issued), OAuthError> {
         let request = TokenRequest::parse(form)?;
+        *who = Who::Claimed(client_auth::claimed_client_id(authorization, &request.credentials));
         let client = self.authenticate(authorization, &request.credentials).await?;
-        *actor = Some(client.client_id.to_string());
+        *who = Who::Authenticated(client.clone());
         let issued = match request.grant {
             GrantRequest::ClientCredentials(params) => {
                 grant::client_credentials::run(self, &client, params).await?
