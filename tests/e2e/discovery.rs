@@ -75,7 +75,31 @@ async fn healthz_answers_ok() {
 async fn readyz_answers_ready_when_the_store_answers() {
     let app = spawn_app().await;
     let body = json_with_status(app.get("/readyz").await, StatusCode::OK).await;
-    assert_eq!(body, json!({"status": "ready"}));
+    assert_eq!(body, json!({"status": "ready", "store": "ok", "denylist": "ok"}));
+}
+
+#[tokio::test]
+async fn the_metadata_describes_introspection_and_revocation() {
+    let app = spawn_app().await;
+    let metadata = json_with_status(app.metadata().await, StatusCode::OK).await;
+    assert_eq!(metadata["introspection_endpoint"], format!("{}/oauth2/introspect", app.issuer));
+    assert_eq!(metadata["revocation_endpoint"], format!("{}/oauth2/revoke", app.issuer));
+    for field in
+        ["introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"]
+    {
+        let methods = strings(&metadata[field]);
+        for method in ["client_secret_basic", "client_secret_post", "private_key_jwt"] {
+            assert!(methods.contains(&method.to_owned()), "{method} in {field}: {metadata}");
+        }
+        assert!(!methods.contains(&"none".to_owned()), "no unauthenticated {field}: {metadata}");
+    }
+}
+
+#[tokio::test]
+async fn readyz_reports_the_redis_denylist() {
+    let app = crate::redis::spawn_app_on_redis().await;
+    let body = json_with_status(app.get("/readyz").await, StatusCode::OK).await;
+    assert_eq!(body, json!({"status": "ready", "store": "ok", "denylist": "ok"}));
 }
 
 #[tokio::test]

@@ -44,7 +44,10 @@ pub struct TestApp {
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     _dir: tempfile::TempDir,
-    _database: Option<TempDatabase>,
+    /// Shared with the siblings of this instance; dropped with the last one.
+    _database: Option<Arc<TempDatabase>>,
+    /// Removes this deployment's Redis keys once the last instance is gone.
+    pub(crate) _redis_keys: Option<Arc<crate::redis::PrefixCleanup>>,
 }
 
 /// A PostgreSQL database created for one test, dropped with it.
@@ -102,6 +105,11 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 /// Starts a server over a fresh PostgreSQL database created on the server named
 /// by `DATABASE_URL`. Panics when PostgreSQL cannot be reached: never skips.
 pub async fn spawn_app_on_postgres() -> TestApp {
+    spawn_app_on_postgres_with(&[]).await
+}
+
+/// Like `spawn_app_on_postgres`, with extra `WARRANT_*` variables.
+pub async fn spawn_app_on_postgres_with(extra: &[(&str, &str)]) -> TestApp {
     let server_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
     let name = format!("warrant_e2e_{}", Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(&server_url)
@@ -112,8 +120,11 @@ pub async fn spawn_app_on_postgres() -> TestApp {
         .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
     conn.close().await.expect("closing the admin connection");
     let url = with_database(&server_url, &name);
-    let mut app = spawn_app_with(&[("WARRANT_DATABASE_URL", url.as_str())]).await;
-    app._database = Some(TempDatabase { server_url, name });
+    let database = Arc::new(TempDatabase { server_url, name });
+    let mut vars = vec![("WARRANT_DATABASE_URL", url.as_str())];
+    vars.extend_from_slice(extra);
+    let mut app = spawn_app_with(&vars).await;
+    app._database = Some(database);
     app
 }
 
@@ -141,6 +152,7 @@ async fn start(vars: HashMap<String, String>, clock: Arc<ManualClock>, dir: temp
         server,
         _dir: dir,
         _database: None,
+        _redis_keys: None,
     };
     let secret = app.admin_secret.clone();
     app.admin_token = app.operator_token(BOOTSTRAP_ADMIN_ID, &secret, &[("resource", ADMIN_AUDIENCE)]).await;
@@ -151,7 +163,7 @@ impl TestApp {
     /// Stops this server and builds a second `Application` on the same data
     /// and keys directories (and the same clock).
     pub async fn restart(self) -> TestApp {
-        let TestApp { vars, clock, shutdown, server, client, _dir, _database, .. } = self;
+        let TestApp { vars, clock, shutdown, server, client, _dir, _database, _redis_keys, .. } = self;
         drop(client);
         let _ = shutdown.send(());
         tokio::time::timeout(Duration::from_secs(10), server)
@@ -161,6 +173,22 @@ impl TestApp {
             .expect("the server stopped cleanly");
         let mut app = start(vars, clock, _dir).await;
         app._database = _database;
+        app._redis_keys = _redis_keys;
+        app
+    }
+
+    /// Another instance of the same deployment: the same variables (database,
+    /// keys directory, Redis, issuer, bootstrap secret) but `overrides`, its
+    /// own listening port, and the same clock.
+    pub async fn spawn_sibling(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let mut vars = self.vars.clone();
+        for (name, value) in overrides {
+            vars.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut app = start(vars, self.clock.clone(), dir).await;
+        app._database = self._database.clone();
+        app._redis_keys = self._redis_keys.clone();
         app
     }
 
