@@ -120,7 +120,7 @@ async fn kill_propagation(kills: usize, instances: usize) -> Result<()> {
             let mut polls = 0usize;
             loop {
                 polls += 1;
-                if !setup.introspect(&http, base, token).await? {
+                if !setup.introspect(http, base, token).await? {
                     return Ok::<_, anyhow::Error>((answered.elapsed(), polls));
                 }
                 ensure!(answered.elapsed() < Duration::from_secs(10), "{base} never answered inactive");

@@ -1,6 +1,5 @@
 //! An agent that is not `active` gets no token: suspended (reversible, by the
-//! admin API) or killed (the kill switch's API comes later; here the status
-//! is written into the database the way a kill leaves it).
+//! admin API) or killed (by the kill switch).
 
 use reqwest::StatusCode;
 
@@ -35,13 +34,9 @@ async fn a_suspended_agent_cannot_get_a_token_until_it_is_resumed() {
 async fn a_killed_agent_cannot_get_a_token_nor_be_resumed() {
     let app = spawn_app().await;
     let granted = app.setup_agent_with_grant(Setup::default()).await;
-    let data_dir = app.var("WARRANT_DATA_DIR").expect("the SQLite data dir");
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{data_dir}/warrant.db")).await.unwrap();
-    sqlx::query("UPDATE agents SET status = 'killed' WHERE id = $1")
-        .bind(&granted.agent.id)
-        .execute(&db)
-        .await
-        .unwrap();
+    let path = format!("/agents/{}/kill", granted.agent.id);
+    let killed = app.admin_post(&path, &app.admin_token, &serde_json::json!({"reason": "test"})).await;
+    assert_eq!(killed.status(), StatusCode::OK);
 
     let response = app.token_with_basic(&granted.agent.client_id, granted.secret(), &[]).await;
     assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;

@@ -20,6 +20,17 @@ fn prefix() -> String {
     format!("test:{}:", uuid::Uuid::new_v4().simple())
 }
 
+/// Deletes this test's keys (never anything else).
+async fn forget(prefix: &str) {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.unwrap();
+    }
+}
+
 fn facts(agent_id: &str, iat: Timestamp) -> TokenFacts<'_> {
     TokenFacts { jti: "jti-1", agent_id, audience: "https://crm.example.com", issued_at: iat }
 }
@@ -64,6 +75,7 @@ async fn a_kill_written_by_one_instance_is_seen_by_the_others_at_once() {
         }
     }
     assert_eq!(instances[1].check(&facts("agt_1", now.plus(1))).await.unwrap(), None, "later tokens live");
+    forget(&prefix).await;
 }
 
 #[tokio::test]
@@ -84,6 +96,7 @@ async fn revoked_tokens_and_grants_reach_followers_and_direct_reads() {
     assert_eq!(follower.check(&other_jti).await.unwrap(), Some(Inactive::GrantRevoked));
     let other_audience = TokenFacts { audience: "https://tickets.example.com", ..other_jti };
     assert_eq!(follower.check(&other_audience).await.unwrap(), None);
+    forget(&prefix).await;
 }
 
 #[tokio::test]
@@ -134,6 +147,7 @@ async fn an_empty_redis_is_refilled_from_the_database_before_it_is_trusted() {
     until_following(&blind).await;
     assert_eq!(blind.check(&facts("agt_k", killed_at)).await.unwrap(), Some(Inactive::Killed));
     blind.ping().await.unwrap();
+    forget(&prefix).await;
 }
 
 #[tokio::test]
