@@ -6,6 +6,7 @@ mod admin;
 mod admin_roles;
 mod agent_status;
 mod answers;
+mod audit;
 mod bulk_kill;
 mod cluster;
 mod config;
