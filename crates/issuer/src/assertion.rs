@@ -58,9 +58,9 @@ pub(crate) async fn authenticate(
                 .find_map(|key| {
                     verifier_for(alg, key).and_then(|v| jwt::decode_with_verifier(assertion, &*v).ok())
                 })
-                .map(|(payload, _)| (payload, credential.client_kind))
+                .map(|(payload, _)| (payload, credential.client_kind, credential.id.clone()))
         });
-    let Some((payload, kind)) = verified else {
+    let Some((payload, kind, credential_id)) = verified else {
         tracing::info!(client_id = %client_id, "client assertion signature not verified");
         return Err(refuse("the signature does not verify with a key registered for this client"));
     };
@@ -77,7 +77,7 @@ pub(crate) async fn authenticate(
     if !fresh {
         return Err(refuse("this assertion was already used (jti replay)"));
     }
-    Ok(AuthenticatedClient { client_id, kind, method: "private_key_jwt" })
+    Ok(AuthenticatedClient { client_id, kind, method: "private_key_jwt", credential_id })
 }
 
 /// Checks `iss`, `sub`, `aud`, `exp`, `iat` and `nbf`; returns `exp`.

@@ -15,6 +15,8 @@ pub struct AuthenticatedClient {
     pub client_id: ClientId,
     pub kind: ClientKind,
     pub method: &'static str,
+    /// The credential that proved it.
+    pub credential_id: String,
 }
 
 /// Logs an internal failure with its cause and answers `server_error`.
@@ -101,7 +103,12 @@ async fn check_secret(
         .filter_map(|c| c.secret_hash.as_deref().map(|hash| (c, hash)))
         .find(|(_, hash)| service.hasher.verify(secret, hash));
     match matched {
-        Some((credential, _)) => Ok(AuthenticatedClient { client_id, kind: credential.client_kind, method }),
+        Some((credential, _)) => Ok(AuthenticatedClient {
+            client_id,
+            kind: credential.client_kind,
+            method,
+            credential_id: credential.id.clone(),
+        }),
         None => {
             if credentials.is_empty() {
                 // Spend the same HMAC an existing client would, so that timing

@@ -93,6 +93,7 @@ impl TokenService {
                     "scope": issued.response.scope,
                     "expires_in": issued.response.expires_in,
                     "method": client.method,
+                    "credential_id": client.credential_id,
                 }),
             },
             Err(error) => {

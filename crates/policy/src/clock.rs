@@ -16,7 +16,7 @@ use crate::error::ParseError;
 ///
 /// On the wire (JSON) it is an RFC 3339 string; in JWT claims and the
 /// database it is the number of seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {

@@ -147,6 +147,15 @@ pub struct Agent {
     pub status: AgentStatus,
     pub created_by: String,
     pub created_at: Timestamp,
+    /// The last token issued to the agent.
+    pub last_token: Option<LastToken>,
+}
+
+/// When an agent last got a token, and for which resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastToken {
+    pub at: Timestamp,
+    pub resource: String,
 }
 
 /// One scope of a resource's catalogue and the class of data it reaches.
@@ -196,6 +205,8 @@ pub struct Credential {
     /// The client's public JWK Set as JSON (private_key_jwt only).
     pub jwks: Option<String>,
     pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub retired_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -207,6 +218,8 @@ impl std::fmt::Debug for Credential {
             .field("method", &self.method)
             .field("secret_hash", &self.secret_hash.as_ref().map(|_| "<redacted>"))
             .field("created_at", &self.created_at)
+            .field("last_used_at", &self.last_used_at)
+            .field("retired_at", &self.retired_at)
             .finish()
     }
 }

@@ -10,10 +10,10 @@
 //! Separation of duties: whoever requested a grant can neither approve nor
 //! deny it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::domain::string_enum;
+use crate::domain::{string_enum, DataClass};
 use crate::id::Audience;
 use crate::scope::ScopeSet;
 
@@ -55,6 +55,23 @@ impl GrantAction {
     }
 }
 
+/// One approval of a grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// How many distinct approvers a grant needs: two when any of its scopes
+/// reaches `payment` or `credentials` data, one otherwise.
+pub fn approvals_required(classes: impl IntoIterator<Item = DataClass>) -> u8 {
+    if classes.into_iter().any(|c| matches!(c, DataClass::Payment | DataClass::Credentials)) {
+        2
+    } else {
+        1
+    }
+}
+
 /// Why a transition is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
@@ -62,6 +79,8 @@ pub enum TransitionError {
     WrongState { from: GrantStatus, action: GrantAction },
     #[error("an operator cannot approve or deny its own request")]
     OwnRequest,
+    #[error("this operator has already approved the grant; another approver is needed")]
+    AlreadyApproved,
 }
 
 /// A request for, or an approval of, scopes on one resource for one agent.
@@ -78,6 +97,9 @@ pub struct Grant {
     pub status: GrantStatus,
     pub requested_by: String,
     pub requested_at: Timestamp,
+    /// Approvals recorded so far (two-person approval collects two).
+    pub approvals: Vec<Approval>,
+    pub approvals_required: u8,
     pub approved_by: Option<String>,
     pub approved_at: Option<Timestamp>,
     pub denied_by: Option<String>,
@@ -87,6 +109,8 @@ pub struct Grant {
     pub expires_at: Timestamp,
     /// Upper bound on the lifetime of a token this grant contributes to.
     pub max_token_ttl: Option<i64>,
+    /// When a token drawing on this grant was last issued.
+    pub last_used_at: Option<Timestamp>,
 }
 
 impl Grant {
@@ -110,9 +134,15 @@ impl Grant {
                     return Err(TransitionError::OwnRequest);
                 }
                 if action == GrantAction::Approve {
-                    next.status = GrantStatus::Approved;
-                    next.approved_by = Some(actor.to_owned());
-                    next.approved_at = Some(now);
+                    if self.approvals.iter().any(|a| a.by == actor) {
+                        return Err(TransitionError::AlreadyApproved);
+                    }
+                    next.approvals.push(Approval { by: actor.to_owned(), at: now });
+                    if next.approvals.len() >= usize::from(self.approvals_required.max(1)) {
+                        next.status = GrantStatus::Approved;
+                        next.approved_by = Some(actor.to_owned());
+                        next.approved_at = Some(now);
+                    }
                 } else {
                     next.status = GrantStatus::Denied;
                     next.denied_by = Some(actor.to_owned());
@@ -148,6 +178,8 @@ mod tests {
             status: GrantStatus::Requested,
             requested_by: "alice".into(),
             requested_at: now,
+            approvals: vec![],
+            approvals_required: 1,
             approved_by: None,
             approved_at: None,
             denied_by: None,
@@ -156,7 +188,35 @@ mod tests {
             revoked_at: None,
             expires_at: now.plus(86_400),
             max_token_ttl: None,
+            last_used_at: None,
         }
+    }
+
+    #[test]
+    fn payment_or_credentials_data_needs_two_approvers() {
+        use DataClass as D;
+        assert_eq!(approvals_required([D::Public, D::Pii, D::Internal]), 1);
+        assert_eq!(approvals_required([D::Pii, D::Payment]), 2);
+        assert_eq!(approvals_required([D::Credentials]), 2);
+        assert_eq!(approvals_required([]), 1);
+    }
+
+    #[test]
+    fn a_two_person_grant_is_approved_by_the_second_distinct_approver() {
+        let now = Timestamp(1_000);
+        let g = Grant { approvals_required: 2, ..requested(now) };
+        let once = g.apply(GrantAction::Approve, "bob", now).unwrap();
+        assert_eq!(
+            (once.status, once.approvals.len(), once.approved_by.as_deref()),
+            (GrantStatus::Requested, 1, None)
+        );
+        assert_eq!(once.apply(GrantAction::Approve, "bob", now), Err(TransitionError::AlreadyApproved));
+        assert_eq!(once.apply(GrantAction::Approve, "alice", now), Err(TransitionError::OwnRequest));
+        let twice = once.apply(GrantAction::Approve, "carol", now.plus(1)).unwrap();
+        assert_eq!(twice.status, GrantStatus::Approved);
+        assert_eq!(twice.approved_by.as_deref(), Some("carol"));
+        assert_eq!(twice.approvals.iter().map(|a| a.by.as_str()).collect::<Vec<_>>(), ["bob", "carol"]);
+        assert_eq!(once.apply(GrantAction::Deny, "dave", now).unwrap().status, GrantStatus::Denied);
     }
 
     #[test]
@@ -228,24 +288,30 @@ mod tests {
         /// requester.
         #[test]
         fn random_action_sequences_respect_the_state_machine(
-            steps in proptest::collection::vec((0..3u8, 0..3u8), 0..12)
+            steps in proptest::collection::vec((0..3u8, 0..4u8), 0..12),
+            required in 1..=2u8,
         ) {
-            let actors = ["alice", "bob", "carol"];
+            let actors = ["alice", "bob", "carol", "dave"];
             let now = Timestamp(1_000);
-            let mut grant = requested(now);
+            let mut grant = Grant { approvals_required: required, ..requested(now) };
             for (a, who) in steps {
                 let action = [GrantAction::Approve, GrantAction::Deny, GrantAction::Revoke][a as usize];
                 let before = grant.status;
                 if let Ok(next) = grant.apply(action, actors[who as usize], now) {
                     let edge = (before, next.status);
                     prop_assert!(matches!(edge,
-                        (GrantStatus::Requested, GrantStatus::Approved)
+                        (GrantStatus::Requested, GrantStatus::Requested)
+                        | (GrantStatus::Requested, GrantStatus::Approved)
                         | (GrantStatus::Requested, GrantStatus::Denied)
                         | (GrantStatus::Approved, GrantStatus::Revoked)), "{edge:?}");
                     grant = next;
                 }
-                if grant.status == GrantStatus::Approved || grant.approved_by.is_some() {
-                    prop_assert_ne!(grant.approved_by.as_deref(), Some("alice"));
+                prop_assert!(grant.approvals.iter().all(|a| a.by != "alice"), "the requester never approves");
+                let mut approvers: Vec<&str> = grant.approvals.iter().map(|a| a.by.as_str()).collect();
+                approvers.dedup();
+                prop_assert_eq!(approvers.len(), grant.approvals.len(), "approvers are distinct");
+                if grant.status == GrantStatus::Approved {
+                    prop_assert!(grant.approvals.len() >= usize::from(grant.approvals_required));
                 }
             }
         }

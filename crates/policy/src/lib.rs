@@ -18,11 +18,11 @@ pub mod scope;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use decision::{decide_token, HeldGrant, TokenDecision, ADMIN_AUDIENCE};
 pub use domain::{
-    ActsOnBehalfOf, Agent, AgentStatus, ClientKind, Credential, CredentialMethod, DataClass, Operator,
-    Platform, Resource, ResourceKind, ScopeDefinition,
+    ActsOnBehalfOf, Agent, AgentStatus, ClientKind, Credential, CredentialMethod, DataClass, LastToken,
+    Operator, Platform, Resource, ResourceKind, ScopeDefinition,
 };
 pub use error::{OAuthError, OAuthErrorCode, ParseError};
-pub use grant::{Grant, GrantAction, GrantStatus, TransitionError};
+pub use grant::{approvals_required, Approval, Grant, GrantAction, GrantStatus, TransitionError};
 pub use id::{Audience, ClientId};
 pub use role::{Permission, Role, Roles};
 pub use scope::{Scope, ScopeSet};

@@ -49,6 +49,10 @@ pub struct Config {
     pub redis_prefix: String,
     /// `WARRANT_TOKEN_TTL`: default access-token lifetime in seconds.
     pub token_ttl: i64,
+    /// `WARRANT_GRANT_MAX_LIFETIME`: longest grant, in seconds (90 days).
+    pub grant_max_lifetime: i64,
+    /// `WARRANT_MAX_CREDENTIALS`: most live credentials per agent.
+    pub max_credentials: i64,
     /// `WARRANT_BOOTSTRAP_ADMIN_ID` and `WARRANT_BOOTSTRAP_ADMIN_SECRET`.
     pub bootstrap_admin: Option<BootstrapAdmin>,
 }
@@ -117,6 +121,20 @@ impl Config {
             },
             None => 300,
         };
+        let number = |variable: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| match get(
+            variable,
+        ) {
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(bad(
+                    variable,
+                    format!("{v:?} is not a number from {} to {}", range.start(), range.end()),
+                )),
+            },
+            None => Ok(default),
+        };
+        let grant_max_lifetime = number("WARRANT_GRANT_MAX_LIFETIME", 90 * 86_400, 60..=10 * 365 * 86_400)?;
+        let max_credentials = number("WARRANT_MAX_CREDENTIALS", 3, 1..=100)?;
         let bootstrap_admin = match (get("WARRANT_BOOTSTRAP_ADMIN_ID"), get("WARRANT_BOOTSTRAP_ADMIN_SECRET"))
         {
             (None, None) => None,
@@ -143,6 +161,8 @@ impl Config {
             redis_url,
             redis_prefix,
             token_ttl,
+            grant_max_lifetime,
+            max_credentials,
             bootstrap_admin,
         })
     }
@@ -208,6 +228,8 @@ mod tests {
             ("WARRANT_REDIS_PREFIX", "has space"),
             ("WARRANT_TOKEN_TTL", "0"),
             ("WARRANT_TOKEN_TTL", "five"),
+            ("WARRANT_GRANT_MAX_LIFETIME", "0"),
+            ("WARRANT_MAX_CREDENTIALS", "many"),
             ("WARRANT_CONFIG", "/nonexistent/warrant.toml"),
         ];
         for (variable, value) in cases {

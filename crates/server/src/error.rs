@@ -133,7 +133,9 @@ impl From<TransitionError> for AdminError {
     fn from(error: TransitionError) -> Self {
         match error {
             TransitionError::OwnRequest => AdminError::Forbidden(error.to_string()),
-            TransitionError::WrongState { .. } => AdminError::Conflict(error.to_string()),
+            TransitionError::WrongState { .. } | TransitionError::AlreadyApproved => {
+                AdminError::Conflict(error.to_string())
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ use warrant_store::{Store, StoreError};
 
 use crate::config::Config;
 use crate::routes;
-use crate::state::AppState;
+use crate::state::{AppState, Governance};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +75,11 @@ impl Application {
             .map_err(StartError::Verifier)?;
         let audit = AuditWriter::spawn(store.clone());
         let tokens = TokenService { store, key, hasher, clock, issuer, default_ttl: config.token_ttl, audit };
-        let state = AppState { tokens: Arc::new(tokens), verifier: Arc::new(verifier), denylist };
+        let governance = Governance {
+            grant_max_lifetime: config.grant_max_lifetime,
+            max_credentials: config.max_credentials,
+        };
+        let state = AppState { tokens: Arc::new(tokens), verifier: Arc::new(verifier), denylist, governance };
         tracing::info!(%addr, issuer = %state.tokens.issuer, backend = if config.database_url.is_some() { "postgres" } else { "sqlite" }, denylist = if config.redis_url.is_some() { "redis" } else { "in-process" }, "warrant is ready");
         Ok(Application { listener, addr, state })
     }
@@ -137,6 +141,8 @@ async fn bootstrap_operator(
         secret_hash: Some(hasher.hash(&secret)),
         jwks: None,
         created_at: now,
+        last_used_at: None,
+        retired_at: None,
     };
     store.insert_operator(&operator, &credential).await?;
     if generated {

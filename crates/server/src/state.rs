@@ -16,4 +16,14 @@ pub struct AppState {
     /// Kills, revoked tokens and revoked grants: written first, checked on
     /// every introspection.
     pub denylist: Arc<dyn Denylist>,
+    pub governance: Governance,
+}
+
+/// The governance limits from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Governance {
+    /// Longest a grant may be requested for, in seconds.
+    pub grant_max_lifetime: i64,
+    /// Most live credentials an agent may hold.
+    pub max_credentials: i64,
 }

@@ -18,8 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use warrant_policy::{
-    Agent, AgentStatus, Audience, ClientId, Credential, Grant, GrantStatus, Operator, Platform, Resource,
-    Timestamp,
+    Agent, AgentStatus, Audience, ClientId, Credential, Grant, Operator, Platform, Resource, Timestamp,
 };
 
 pub use error::StoreError;
@@ -35,6 +34,13 @@ pub struct AgentFilter {
     pub vendor: Option<String>,
     /// An agent matches when this is one of its tags.
     pub tag: Option<String>,
+    /// An agent matches when it holds a grant on this audience that is
+    /// approved and unexpired at `at`.
+    pub resource: Option<String>,
+    pub at: Timestamp,
+    /// Only agents after this `(created_at, id)`: the paging cursor.
+    pub after: Option<(Timestamp, String)>,
+    pub limit: Option<i64>,
 }
 
 /// One kill of an agent and, once lifted, its restore.
@@ -136,12 +142,26 @@ pub trait Store: Send + Sync + 'static {
     async fn get_grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;
     /// Every grant of an agent, oldest first.
     async fn grants_for_agent(&self, agent_id: &str) -> Result<Vec<Grant>, StoreError>;
-    /// Writes a grant's new state only if its stored status is still
-    /// `expected` (compare-and-set); false if another decision got there first.
-    async fn update_grant(&self, grant: &Grant, expected: GrantStatus) -> Result<bool, StoreError>;
+    /// Writes a grant's new state only if its stored status and approvals
+    /// are still those of `previous` (compare-and-set); false if another
+    /// decision got there first.
+    async fn update_grant(&self, grant: &Grant, previous: &Grant) -> Result<bool, StoreError>;
 
     /// A client's live (not retired) credentials.
     async fn credentials_for_client(&self, client_id: &ClientId) -> Result<Vec<Credential>, StoreError>;
+    /// A client's credentials, retired ones included.
+    async fn all_credentials_for_client(&self, client_id: &ClientId) -> Result<Vec<Credential>, StoreError>;
+    /// Adds a credential unless the client already has `max_live` live
+    /// ones (false then).
+    async fn add_credential(&self, credential: &Credential, max_live: i64) -> Result<bool, StoreError>;
+    /// Retires a live credential of the client, unless it is the client's
+    /// last live one; false if refused or not found live.
+    async fn retire_credential(
+        &self,
+        client_id: &ClientId,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     /// Records a client assertion's `jti` until `expires_at` (RFC 7523 §3
     /// replay protection). False if it was already seen and has not expired.

@@ -4,8 +4,8 @@
 
 use warrant_policy::{
     ActsOnBehalfOf, Agent, AgentStatus, Audience, ClientId, ClientKind, Credential, CredentialMethod,
-    DataClass, Grant, GrantStatus, Operator, Platform, Resource, ResourceKind, Roles, Scope, ScopeDefinition,
-    ScopeSet, Timestamp,
+    DataClass, Grant, GrantStatus, LastToken, Operator, ParseError, Platform, Resource, ResourceKind, Roles,
+    Scope, ScopeDefinition, ScopeSet, Timestamp,
 };
 
 use crate::audit::AuditEvent;
@@ -147,6 +147,8 @@ pub(crate) struct AgentRow {
     status: String,
     created_by: String,
     created_at: i64,
+    last_token_at: Option<i64>,
+    last_token_resource: Option<String>,
 }
 
 impl TryFrom<AgentRow> for Agent {
@@ -166,6 +168,10 @@ impl TryFrom<AgentRow> for Agent {
             status: AgentStatus::parse(&r.status)?,
             created_by: r.created_by,
             created_at: Timestamp(r.created_at),
+            last_token: r
+                .last_token_at
+                .zip(r.last_token_resource)
+                .map(|(at, resource)| LastToken { at: Timestamp(at), resource }),
         })
     }
 }
@@ -179,6 +185,8 @@ pub(crate) struct CredentialRow {
     secret_hash: Option<Vec<u8>>,
     jwks: Option<String>,
     created_at: i64,
+    last_used_at: Option<i64>,
+    retired_at: Option<i64>,
 }
 
 impl TryFrom<CredentialRow> for Credential {
@@ -192,6 +200,8 @@ impl TryFrom<CredentialRow> for Credential {
             secret_hash: r.secret_hash,
             jwks: r.jwks,
             created_at: Timestamp(r.created_at),
+            last_used_at: r.last_used_at.map(Timestamp),
+            retired_at: r.retired_at.map(Timestamp),
         })
     }
 }
@@ -215,6 +225,9 @@ pub(crate) struct GrantRow {
     revoked_at: Option<i64>,
     expires_at: i64,
     max_token_ttl: Option<i64>,
+    approvals: String,
+    approvals_required: i64,
+    last_used_at: Option<i64>,
 }
 
 impl TryFrom<GrantRow> for Grant {
@@ -238,6 +251,10 @@ impl TryFrom<GrantRow> for Grant {
             revoked_at: r.revoked_at.map(Timestamp),
             expires_at: Timestamp(r.expires_at),
             max_token_ttl: r.max_token_ttl,
+            approvals: serde_json::from_str(&r.approvals)?,
+            approvals_required: u8::try_from(r.approvals_required)
+                .map_err(|_| ParseError::new("approvals_required", "out of range"))?,
+            last_used_at: r.last_used_at.map(Timestamp),
         })
     }
 }

@@ -12,12 +12,23 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use warrant_policy::{
-    Agent, AgentStatus, Audience, ClientId, Credential, Grant, GrantStatus, Operator, Resource, Timestamp,
+    Agent, AgentStatus, Audience, ClientId, Credential, Grant, Operator, Resource, Timestamp,
 };
 
 use crate::audit::{chain_hash, AuditEvent, AuditFilter, NewAuditEvent};
 use crate::rows::{AgentRow, AuditRow, CredentialRow, GrantRow, KillRow, OperatorRow, ResourceRow, ScopeRow};
 use crate::{AgentFilter, DenylistSnapshot, KillRecord, Store, StoreError};
+
+/// Escapes `\\`, `%` and `_` for a LIKE pattern with `ESCAPE '\\'`.
+fn escape_like(text: &str) -> String {
+    text.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
 
 /// A kill record's id: the agent and the kill time, so that killing an
 /// agent twice within one second records one kill.
@@ -27,13 +38,15 @@ fn kill_record_id(agent_id: &str, at: Timestamp) -> String {
 
 const GRANT_SELECT: &str = "SELECT g.id, g.agent_id, g.resource_id, r.audience, g.scopes, g.justification, \
      g.status, g.requested_by, g.requested_at, g.approved_by, g.approved_at, g.denied_by, g.denied_at, \
-     g.revoked_by, g.revoked_at, g.expires_at, g.max_token_ttl \
+     g.revoked_by, g.revoked_at, g.expires_at, g.max_token_ttl, g.approvals, g.approvals_required, g.last_used_at \
      FROM grants g JOIN resources r ON r.id = g.resource_id";
 const RESOURCE_SELECT: &str = "SELECT id, name, kind, audience, created_by, created_at FROM resources";
 const SCOPE_SELECT: &str = "SELECT resource_id, name, description, data_class FROM resource_scopes";
 const AGENT_SELECT: &str =
     "SELECT id, name, platform, vendor, owner, purpose, environment, acts_on_behalf_of, \
-     tags, status, created_by, created_at FROM agents";
+     tags, status, created_by, created_at, last_token_at, last_token_resource FROM agents";
+const CREDENTIAL_SELECT: &str = "SELECT id, client_id, client_kind, method, secret_hash, jwks, created_at, \
+     last_used_at, retired_at FROM credentials";
 const OPERATOR_SELECT: &str = "SELECT id, name, email, roles, created_by, created_at FROM operators";
 const INSERT_CREDENTIAL: &str = "INSERT INTO credentials \
      (id, client_id, client_kind, method, secret_hash, jwks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -237,19 +250,29 @@ macro_rules! sql_store {
             }
 
             async fn list_agents(&self, filter: &AgentFilter) -> Result<Vec<Agent>, StoreError> {
-                // The tag is narrowed in SQL by its JSON text, then matched exactly.
+                // A tag matches its quoted JSON text inside the tags array
+                // (LIKE wildcards escaped), then is checked exactly.
                 let sql = format!(
                     "{AGENT_SELECT} WHERE ($1 IS NULL OR platform = $1) AND ($2 IS NULL OR status = $2) \
                      AND ($3 IS NULL OR owner = $3) AND ($4 IS NULL OR vendor = $4) \
-                     AND ($5 IS NULL OR tags LIKE $5) ORDER BY created_at, id"
+                     AND ($5 IS NULL OR tags LIKE $5 ESCAPE '\\') \
+                     AND ($6 IS NULL OR id IN (SELECT g.agent_id FROM grants g JOIN resources r ON r.id = g.resource_id \
+                          WHERE r.audience = $6 AND g.status = 'approved' AND g.expires_at > $7)) \
+                     AND ($8 IS NULL OR created_at > $8 OR (created_at = $8 AND id > $9)) \
+                     ORDER BY created_at, id LIMIT $10"
                 );
-                let tag_like = filter.tag.as_ref().map(|t| format!("%{}%", serde_json::Value::from(t.as_str())));
+                let tag_like = filter.tag.as_ref().map(|t| format!("%{}%", escape_like(&serde_json::Value::from(t.as_str()).to_string())));
                 let rows: Vec<AgentRow> = sqlx::query_as(&sql)
                     .bind(filter.platform.map(|p| p.as_str()))
                     .bind(filter.status.map(|s| s.as_str()))
                     .bind(filter.owner.as_deref())
                     .bind(filter.vendor.as_deref())
                     .bind(tag_like)
+                    .bind(filter.resource.as_deref())
+                    .bind(filter.at.unix())
+                    .bind(filter.after.as_ref().map(|(at, _)| at.unix()))
+                    .bind(filter.after.as_ref().map(|(_, id)| id.as_str()))
+                    .bind(filter.limit.unwrap_or(i64::MAX))
                     .fetch_all(&self.pool)
                     .await?;
                 let agents = rows.into_iter().map(Agent::try_from).collect::<Result<Vec<_>, _>>()?;
@@ -387,6 +410,9 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                     prev = hash;
+                    if event.action == "token.issued" {
+                        record_token_use!(tx, event);
+                    }
                 }
                 sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                     .bind(seq)
@@ -464,8 +490,8 @@ macro_rules! sql_store {
             async fn insert_grant(&self, g: &Grant) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO grants (id, agent_id, resource_id, scopes, justification, status, \
-                     requested_by, requested_at, expires_at, max_token_ttl) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     requested_by, requested_at, expires_at, max_token_ttl, approvals, approvals_required) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&g.id)
                 .bind(&g.agent_id)
@@ -477,6 +503,8 @@ macro_rules! sql_store {
                 .bind(g.requested_at.unix())
                 .bind(g.expires_at.unix())
                 .bind(g.max_token_ttl)
+                .bind(serde_json::to_string(&g.approvals)?)
+                .bind(i64::from(g.approvals_required))
                 .execute(&self.pool)
                 .await
                 .map_err(conflict_as("a grant with this id"))?;
@@ -495,10 +523,11 @@ macro_rules! sql_store {
                 rows.into_iter().map(Grant::try_from).collect()
             }
 
-            async fn update_grant(&self, g: &Grant, expected: GrantStatus) -> Result<bool, StoreError> {
+            async fn update_grant(&self, g: &Grant, previous: &Grant) -> Result<bool, StoreError> {
                 let done = sqlx::query(
                     "UPDATE grants SET status = $1, approved_by = $2, approved_at = $3, denied_by = $4, \
-                     denied_at = $5, revoked_by = $6, revoked_at = $7 WHERE id = $8 AND status = $9",
+                     denied_at = $5, revoked_by = $6, revoked_at = $7, approvals = $10 \
+                     WHERE id = $8 AND status = $9 AND approvals = $11",
                 )
                 .bind(g.status.as_str())
                 .bind(g.approved_by.as_deref())
@@ -508,21 +537,72 @@ macro_rules! sql_store {
                 .bind(g.revoked_by.as_deref())
                 .bind(g.revoked_at.map(Timestamp::unix))
                 .bind(&g.id)
-                .bind(expected.as_str())
+                .bind(previous.status.as_str())
+                .bind(serde_json::to_string(&g.approvals)?)
+                .bind(serde_json::to_string(&previous.approvals)?)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn credentials_for_client(&self, client_id: &ClientId) -> Result<Vec<Credential>, StoreError> {
-                let rows: Vec<CredentialRow> = sqlx::query_as(
-                    "SELECT id, client_id, client_kind, method, secret_hash, jwks, created_at FROM credentials \
-                     WHERE client_id = $1 AND retired_at IS NULL ORDER BY created_at, id",
-                )
-                .bind(client_id.as_str())
-                .fetch_all(&self.pool)
-                .await?;
+                let sql = format!("{CREDENTIAL_SELECT} WHERE client_id = $1 AND retired_at IS NULL ORDER BY created_at, id");
+                let rows: Vec<CredentialRow> =
+                    sqlx::query_as(&sql).bind(client_id.as_str()).fetch_all(&self.pool).await?;
                 rows.into_iter().map(Credential::try_from).collect()
+            }
+
+            async fn all_credentials_for_client(&self, client_id: &ClientId) -> Result<Vec<Credential>, StoreError> {
+                let sql = format!("{CREDENTIAL_SELECT} WHERE client_id = $1 ORDER BY created_at, id");
+                let rows: Vec<CredentialRow> =
+                    sqlx::query_as(&sql).bind(client_id.as_str()).fetch_all(&self.pool).await?;
+                rows.into_iter().map(Credential::try_from).collect()
+            }
+
+            async fn add_credential(&self, credential: &Credential, max_live: i64) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Lock the client's credentials (any write does in SQLite) before counting.
+                sqlx::query("UPDATE credentials SET client_id = client_id WHERE client_id = $1")
+                    .bind(credential.client_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let (live,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM credentials WHERE client_id = $1 AND retired_at IS NULL")
+                        .bind(credential.client_id.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if live >= max_live {
+                    return Ok(false);
+                }
+                insert_credential!(tx, credential);
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn retire_credential(&self, client_id: &ClientId, id: &str, at: Timestamp) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE credentials SET client_id = client_id WHERE client_id = $1")
+                    .bind(client_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let (live,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM credentials WHERE client_id = $1 AND retired_at IS NULL")
+                        .bind(client_id.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if live <= 1 {
+                    return Ok(false);
+                }
+                let done = sqlx::query(
+                    "UPDATE credentials SET retired_at = $1 WHERE id = $2 AND client_id = $3 AND retired_at IS NULL",
+                )
+                .bind(at.unix())
+                .bind(id)
+                .bind(client_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn record_assertion_jti(
@@ -549,6 +629,41 @@ macro_rules! sql_store {
                 tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
+        }
+    };
+}
+
+/// Records, in the audit batch's transaction, when an agent, its grants on
+/// the resource and its credential were last used by a `token.issued` event.
+macro_rules! record_token_use {
+    ($tx:ident, $event:expr) => {
+        if let (Some(agent_id), Some(resource)) = (&$event.agent_id, &$event.resource) {
+            let at = $event.at.unix();
+            sqlx::query(
+                "UPDATE agents SET last_token_at = $1, last_token_resource = $2 \
+                 WHERE id = $3 AND (last_token_at IS NULL OR last_token_at <= $1)",
+            )
+            .bind(at)
+            .bind(resource)
+            .bind(agent_id)
+            .execute(&mut *$tx)
+            .await?;
+            sqlx::query(
+                "UPDATE grants SET last_used_at = $1 WHERE agent_id = $2 AND status = 'approved' \
+                 AND resource_id IN (SELECT id FROM resources WHERE audience = $3)",
+            )
+            .bind(at)
+            .bind(agent_id)
+            .bind(resource)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        if let Some(credential_id) = $event.detail.get("credential_id").and_then(|v| v.as_str()) {
+            sqlx::query("UPDATE credentials SET last_used_at = $1 WHERE id = $2")
+                .bind($event.at.unix())
+                .bind(credential_id)
+                .execute(&mut *$tx)
+                .await?;
         }
     };
 }

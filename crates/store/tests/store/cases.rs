@@ -19,6 +19,8 @@ fn secret_credential(client_id: &str, kind: ClientKind) -> Credential {
         secret_hash: Some(vec![7; 32]),
         jwks: None,
         created_at: T0,
+        last_used_at: None,
+        retired_at: None,
     }
 }
 
@@ -67,6 +69,7 @@ fn agent(id: &str, platform: Platform, owner: &str) -> Agent {
         status: AgentStatus::Active,
         created_by: "alice".into(),
         created_at: T0,
+        last_token: None,
     }
 }
 
@@ -81,6 +84,8 @@ fn grant(id: &str, agent_id: &str, r: &Resource) -> Grant {
         status: GrantStatus::Requested,
         requested_by: "alice".into(),
         requested_at: T0,
+        approvals: vec![],
+        approvals_required: 1,
         approved_by: None,
         approved_at: None,
         denied_by: None,
@@ -89,6 +94,7 @@ fn grant(id: &str, agent_id: &str, r: &Resource) -> Grant {
         revoked_at: None,
         expires_at: T0.plus(86_400),
         max_token_ttl: Some(120),
+        last_used_at: None,
     }
 }
 
@@ -193,11 +199,8 @@ pub async fn a_grant_update_is_a_compare_and_set(store: &dyn Store) {
     store.insert_grant(&g).await.unwrap();
     let approved = g.apply(GrantAction::Approve, "bob", T0.plus(10)).unwrap();
     let denied = g.apply(GrantAction::Deny, "carol", T0.plus(11)).unwrap();
-    assert!(store.update_grant(&approved, GrantStatus::Requested).await.unwrap());
-    assert!(
-        !store.update_grant(&denied, GrantStatus::Requested).await.unwrap(),
-        "the second decision must lose"
-    );
+    assert!(store.update_grant(&approved, &g).await.unwrap());
+    assert!(!store.update_grant(&denied, &g).await.unwrap(), "the second decision must lose");
     assert_eq!(store.get_grant("grt_1").await.unwrap(), Some(approved));
 }
 
@@ -264,9 +267,9 @@ pub async fn the_denylist_snapshot_holds_kills_live_revocations_and_revoked_gran
     let g = grant("grt_1", &a.id, &r);
     store.insert_grant(&g).await.unwrap();
     let approved = g.apply(GrantAction::Approve, "bob", T0).unwrap();
-    store.update_grant(&approved, GrantStatus::Requested).await.unwrap();
+    store.update_grant(&approved, &g).await.unwrap();
     let revoked = approved.apply(GrantAction::Revoke, "bob", T0.plus(30)).unwrap();
-    store.update_grant(&revoked, GrantStatus::Approved).await.unwrap();
+    store.update_grant(&revoked, &approved).await.unwrap();
 
     let snapshot = store.denylist_snapshot(T0.plus(6)).await.unwrap();
     assert_eq!(
@@ -351,4 +354,106 @@ pub async fn audit_filters_and_the_cursor_apply(store: &dyn Store) {
     assert_eq!(seqs(store.list_audit(&window).await.unwrap()), vec![2, 3, 4]);
     let page = AuditFilter { after_seq: Some(2), limit: 2, ..AuditFilter::default() };
     assert_eq!(seqs(store.list_audit(&page).await.unwrap()), vec![3, 4]);
+}
+
+pub async fn two_first_approvals_cannot_both_be_recorded(store: &dyn Store) {
+    let (a, r) = seed_agent_and_resource(store).await;
+    let g = Grant { approvals_required: 2, ..grant("grt_2", &a.id, &r) };
+    store.insert_grant(&g).await.unwrap();
+    let by_bob = g.apply(GrantAction::Approve, "bob", T0).unwrap();
+    let by_carol = g.apply(GrantAction::Approve, "carol", T0).unwrap();
+    assert!(store.update_grant(&by_bob, &g).await.unwrap());
+    assert!(!store.update_grant(&by_carol, &g).await.unwrap(), "carol's write saw a stale approval list");
+    let stored = store.get_grant("grt_2").await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.approvals.len()), (GrantStatus::Requested, 1));
+    let both = stored.apply(GrantAction::Approve, "carol", T0.plus(1)).unwrap();
+    assert!(store.update_grant(&both, &stored).await.unwrap());
+    assert_eq!(store.get_grant("grt_2").await.unwrap().unwrap().status, GrantStatus::Approved);
+}
+
+pub async fn credentials_are_added_up_to_a_limit_and_the_last_one_cannot_be_retired(store: &dyn Store) {
+    let (a, _) = seed_agent_and_resource(store).await;
+    let second = secret_credential(&a.id, ClientKind::Agent);
+    assert!(store.add_credential(&second, 2).await.unwrap());
+    assert!(
+        !store.add_credential(&secret_credential(&a.id, ClientKind::Agent), 2).await.unwrap(),
+        "limit reached"
+    );
+    let live = store.credentials_for_client(&a.client_id).await.unwrap();
+    assert_eq!(live.len(), 2);
+    assert!(store.retire_credential(&a.client_id, &live[0].id, T0.plus(5)).await.unwrap());
+    assert!(
+        !store.retire_credential(&a.client_id, &live[0].id, T0.plus(6)).await.unwrap(),
+        "already retired"
+    );
+    assert!(
+        !store.retire_credential(&a.client_id, &second.id, T0.plus(7)).await.unwrap(),
+        "the last live one stays"
+    );
+    let all = store.all_credentials_for_client(&a.client_id).await.unwrap();
+    assert_eq!(all.iter().map(|c| c.retired_at).collect::<Vec<_>>(), vec![Some(T0.plus(5)), None]);
+    assert_eq!(store.credentials_for_client(&a.client_id).await.unwrap().len(), 1);
+}
+
+pub async fn a_token_issued_event_records_last_use_in_the_same_commit(store: &dyn Store) {
+    let (a, r) = seed_agent_and_resource(store).await;
+    let g = grant("grt_1", &a.id, &r);
+    store.insert_grant(&g).await.unwrap();
+    let approved = g.apply(GrantAction::Approve, "bob", T0).unwrap();
+    store.update_grant(&approved, &g).await.unwrap();
+    let credential = store.credentials_for_client(&a.client_id).await.unwrap().remove(0);
+    let issued = NewAuditEvent {
+        at: T0.plus(40),
+        actor: a.id.clone(),
+        action: "token.issued".into(),
+        agent_id: Some(a.id.clone()),
+        resource: Some(r.audience.to_string()),
+        detail: serde_json::json!({"credential_id": credential.id}),
+    };
+    store.append_audit(&[issued]).await.unwrap();
+    let agent = store.get_agent(&a.id).await.unwrap().unwrap();
+    let last = agent.last_token.unwrap();
+    assert_eq!((last.at, last.resource.as_str()), (T0.plus(40), r.audience.as_str()));
+    assert_eq!(store.get_grant("grt_1").await.unwrap().unwrap().last_used_at, Some(T0.plus(40)));
+    assert_eq!(store.credentials_for_client(&a.client_id).await.unwrap()[0].last_used_at, Some(T0.plus(40)));
+}
+
+pub async fn agents_page_in_creation_order_and_filter_by_resource_reached(store: &dyn Store) {
+    let (a, r) = seed_agent_and_resource(store).await;
+    let mut others = Vec::new();
+    for n in 0..4 {
+        let x =
+            Agent { created_at: T0.plus(n), ..agent(&format!("agt_p{n}"), Platform::Ccaas, "o@example.com") };
+        store.insert_agent(&x, &secret_credential(&x.id, ClientKind::Agent)).await.unwrap();
+        others.push(x.id);
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_agents(&AgentFilter { after: after.clone(), limit: Some(2), ..AgentFilter::default() })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|x| (x.created_at, x.id.clone()));
+        seen.extend(page.into_iter().map(|x| x.id));
+    }
+    let all: Vec<String> =
+        store.list_agents(&AgentFilter::default()).await.unwrap().into_iter().map(|x| x.id).collect();
+    assert_eq!(seen, all);
+    assert_eq!(all.len(), 5);
+
+    let g = grant("grt_1", &a.id, &r);
+    store.insert_grant(&g).await.unwrap();
+    let reach = AgentFilter { resource: Some(r.audience.to_string()), at: T0, ..AgentFilter::default() };
+    assert!(store.list_agents(&reach).await.unwrap().is_empty(), "a requested grant reaches nothing");
+    store.update_grant(&g.apply(GrantAction::Approve, "bob", T0).unwrap(), &g).await.unwrap();
+    assert_eq!(
+        store.list_agents(&reach).await.unwrap().into_iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
+    let later = AgentFilter { at: g.expires_at, ..reach };
+    assert!(store.list_agents(&later).await.unwrap().is_empty(), "an expired grant reaches nothing");
 }

@@ -49,4 +49,8 @@ conformance!(
     the_audit_chain_is_appended_in_order_and_verifies,
     concurrent_audit_writers_keep_one_contiguous_chain,
     audit_filters_and_the_cursor_apply,
+    two_first_approvals_cannot_both_be_recorded,
+    credentials_are_added_up_to_a_limit_and_the_last_one_cannot_be_retired,
+    a_token_issued_event_records_last_use_in_the_same_commit,
+    agents_page_in_creation_order_and_filter_by_resource_reached,
 );

@@ -118,6 +118,7 @@ async fn an_empty_redis_is_refilled_from_the_database_before_it_is_trusted() {
         status: AgentStatus::Active,
         created_by: "t".into(),
         created_at: clock.now(),
+        last_token: None,
     };
     let credential = Credential {
         id: "cred_k".into(),
@@ -127,6 +128,8 @@ async fn an_empty_redis_is_refilled_from_the_database_before_it_is_trusted() {
         secret_hash: Some(vec![1; 32]),
         jwks: None,
         created_at: clock.now(),
+        last_used_at: None,
+        retired_at: None,
     };
     store.insert_agent(&agent, &credential).await.unwrap();
     let killed_at = clock.now();

@@ -1,19 +1,21 @@
 //! `POST /admin/v1/agents` (roles `requester`, `admin`), `GET
-//! /admin/v1/agents` (the inventory, filtered) and `GET
-//! /admin/v1/agents/{id}` (the agent with its grants and credentials).
+//! /admin/v1/agents/{id}` (the access report: the agent, each grant with its
+//! resource, scopes and data classes, who requested and approved it, its
+//! expiry; credentials; kill history), and suspend / resume.
 
-use axum::extract::{Path, Query, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use warrant_policy::{
-    ActsOnBehalfOf, Agent, AgentStatus, ClientId, ClientKind, Credential, CredentialMethod, Platform,
+    ActsOnBehalfOf, Agent, AgentStatus, ClientId, Credential, CredentialMethod, Platform, Resource,
 };
-use warrant_store::AgentFilter;
 
 use super::extract::{AdminJson, Authorized, ManageAgents, Read, Respond};
-use super::{audit, secret_credential, text};
+use super::{audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -57,25 +59,7 @@ pub async fn create(
     let id = warrant_issuer::new_id("agt");
     let client_id = ClientId::parse(&id)?;
     let now = state.tokens.clock.now();
-    let (secret, credential) = match &body.jwks {
-        Some(jwks) => {
-            let jwks = warrant_issuer::validate_client_jwks(jwks).map_err(AdminError::InvalidRequest)?;
-            let credential = Credential {
-                id: warrant_issuer::new_id("cred"),
-                client_id: client_id.clone(),
-                client_kind: ClientKind::Agent,
-                method: CredentialMethod::PrivateKeyJwt,
-                secret_hash: None,
-                jwks: Some(jwks),
-                created_at: now,
-            };
-            (None, credential)
-        }
-        None => {
-            let (secret, credential) = secret_credential(&state, &client_id, ClientKind::Agent)?;
-            (Some(secret), credential)
-        }
-    };
+    let (secret, credential) = super::credentials::new_credential(&state, &client_id, body.jwks.as_ref())?;
     let agent = Agent {
         id,
         client_id,
@@ -90,6 +74,7 @@ pub async fn create(
         status: AgentStatus::Active,
         created_by: caller.operator_id,
         created_at: now,
+        last_token: None,
     };
     state.tokens.store.insert_agent(&agent, &credential).await?;
     tracing::info!(agent_id = %agent.id, platform = %agent.platform, "agent registered");
@@ -103,33 +88,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    platform: Option<Platform>,
-    status: Option<AgentStatus>,
-    owner: Option<String>,
-    vendor: Option<String>,
-    tag: Option<String>,
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    _caller: Authorized<Read>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AdminError> {
-    let Query(query) = query.map_err(|e| AdminError::InvalidRequest(e.body_text()))?;
-    let filter = AgentFilter {
-        platform: query.platform,
-        status: query.status,
-        owner: query.owner,
-        vendor: query.vendor,
-        tag: query.tag,
-    };
-    let agents = state.tokens.store.list_agents(&filter).await?;
-    Ok(Json(json!({ "agents": agents })))
-}
-
 pub async fn show(
     State(state): State<AppState>,
     _caller: Authorized<Read>,
@@ -138,16 +96,36 @@ pub async fn show(
     let store = &state.tokens.store;
     let agent = store.get_agent(&id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
     let now = state.tokens.clock.now();
-    let grants: Vec<Value> =
-        store.grants_for_agent(&id).await?.into_iter().map(|g| super::grants::shown(g, now)).collect();
-    let credentials = store.credentials_for_client(&agent.client_id).await?;
-    let mut shown = shown_agent(&agent, &credentials);
+    let resources: HashMap<String, Resource> =
+        store.list_resources().await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let grants: Vec<Value> = store
+        .grants_for_agent(&id)
+        .await?
+        .into_iter()
+        .map(|g| {
+            let resource = resources.get(&g.resource_id);
+            let mut shown = super::grants::shown(g.clone(), now);
+            shown["resource_name"] = json!(resource.map(|r| r.name.as_str()));
+            shown["resource_kind"] = json!(resource.map(|r| r.kind));
+            shown["scope_classes"] = g
+                .scopes
+                .iter()
+                .map(|scope| {
+                    let class = resource
+                        .and_then(|r| r.scopes.iter().find(|d| &d.name == scope))
+                        .map(|d| d.data_class);
+                    json!({"name": scope, "data_class": class})
+                })
+                .collect();
+            shown
+        })
+        .collect();
+    let credentials = store.all_credentials_for_client(&agent.client_id).await?;
+    let live: Vec<Credential> = credentials.iter().filter(|c| c.retired_at.is_none()).cloned().collect();
+    let mut shown = shown_agent(&agent, &live);
     shown["grants"] = json!(grants);
     shown["kills"] = json!(store.kills_for_agent(&id).await?);
-    shown["credentials"] = credentials
-        .iter()
-        .map(|c| json!({"id": c.id, "method": c.method, "created_at": c.created_at}))
-        .collect();
+    shown["credentials"] = credentials.iter().map(super::credentials::shown).collect();
     Ok(Json(shown))
 }
 

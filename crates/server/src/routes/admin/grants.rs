@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use warrant_policy::{Audience, Grant, GrantAction, GrantStatus, Scope, ScopeSet, Timestamp};
+use warrant_policy::{
+    approvals_required, Audience, Grant, GrantAction, GrantStatus, Scope, ScopeSet, Timestamp,
+};
 
 use super::extract::{AdminJson, Authorized, DecideGrants, ManageAgents, RevokeGrants};
 use super::{audit, text};
@@ -66,6 +68,15 @@ pub async fn request(
     if body.expires_at <= now {
         return Err(AdminError::InvalidRequest("expires_at must be in the future".into()));
     }
+    let max_lifetime = state.governance.grant_max_lifetime;
+    if now.seconds_until(body.expires_at) > max_lifetime {
+        return Err(AdminError::InvalidRequest(format!(
+            "expires_at is further than the longest grant allowed ({max_lifetime} s, WARRANT_GRANT_MAX_LIFETIME)"
+        )));
+    }
+    let classes =
+        scopes.iter().filter_map(|s| resource.scopes.iter().find(|d| &d.name == s).map(|d| d.data_class));
+    let approvals_required = approvals_required(classes);
     if body.max_token_ttl.is_some_and(|ttl| !(1..=MAX_TOKEN_TTL).contains(&ttl)) {
         return Err(AdminError::InvalidRequest(format!(
             "max_token_ttl must be 1 to {MAX_TOKEN_TTL} seconds"
@@ -81,6 +92,8 @@ pub async fn request(
         status: GrantStatus::Requested,
         requested_by: caller.operator_id,
         requested_at: now,
+        approvals: Vec::new(),
+        approvals_required,
         approved_by: None,
         approved_at: None,
         denied_by: None,
@@ -89,6 +102,7 @@ pub async fn request(
         revoked_at: None,
         expires_at: body.expires_at,
         max_token_ttl: body.max_token_ttl,
+        last_used_at: None,
     };
     store.insert_grant(&grant).await?;
     tracing::info!(grant_id = %grant.id, agent_id = %grant.agent_id, aud = %grant.audience, "grant requested");
@@ -150,12 +164,16 @@ async fn decide(
             .await
             .map_err(AdminError::Unavailable)?;
     }
-    if !store.update_grant(&next, grant.status).await? {
+    if !store.update_grant(&next, &grant).await? {
         return Err(AdminError::Conflict("the grant changed meanwhile; read it again".into()));
     }
     tracing::info!(grant_id = %id, action = action.as_str(), actor, "grant decided");
     let detail = json!({"grant_id": id, "scopes": next.scopes});
-    let name = format!("grant.{}", next.status);
+    // The first of two approvals leaves the grant requested.
+    let name = match (action, next.status) {
+        (GrantAction::Approve, GrantStatus::Requested) => "grant.approval_recorded".to_owned(),
+        (_, status) => format!("grant.{status}"),
+    };
     audit(state, actor, &name, Some(&next.agent_id), Some(next.audience.as_str()), detail).await?;
     Ok(Json(shown(next, now)))
 }

@@ -4,10 +4,13 @@
 
 mod agents;
 mod audit;
+mod credentials;
 mod extract;
 mod grants;
+mod inventory;
 mod kill;
 mod operators;
+mod report;
 mod resources;
 
 use axum::extract::DefaultBodyLimit;
@@ -23,7 +26,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/operators", post(operators::create).get(operators::list))
         .route("/resources", post(resources::create).get(resources::list))
-        .route("/agents", post(agents::create).get(agents::list))
+        .route("/agents", post(agents::create).get(inventory::list))
+        .route("/inventory.csv", get(inventory::csv))
+        .route("/report", get(report::report))
+        .route("/resources/{id}/access", get(report::access))
+        .route("/agents/{id}/credentials", post(credentials::create).get(credentials::list))
+        .route("/agents/{id}/credentials/{credential}", axum::routing::delete(credentials::retire))
         .route("/agents/{id}", get(agents::show))
         .route("/agents/{id}/suspend", post(agents::suspend))
         .route("/agents/{id}/resume", post(agents::resume))
@@ -72,6 +80,8 @@ fn secret_credential(
         secret_hash: Some(hash),
         jwks: None,
         created_at: state.tokens.clock.now(),
+        last_used_at: None,
+        retired_at: None,
     };
     Ok((secret, credential))
 }
