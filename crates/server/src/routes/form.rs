@@ -4,9 +4,11 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, StatusCode};
+use warrant_issuer::{AuthenticatedClient, ClientForm};
 use warrant_policy::OAuthError;
 
 use crate::error::OAuthErrorResponse;
+use crate::state::AppState;
 
 /// Largest form body accepted by an OAuth endpoint.
 pub const FORM_BODY_LIMIT: usize = 16 * 1024;
@@ -39,4 +41,16 @@ pub fn form_body(
 /// The `Authorization` header, if it is text.
 pub fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+/// The form of a request to an OAuth endpoint whose client must
+/// authenticate (introspection, revocation), with that client.
+pub async fn authenticated_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(AuthenticatedClient, ClientForm), OAuthErrorResponse> {
+    let form = ClientForm::parse(&form_body(headers, body)?)?;
+    let client = state.tokens.authenticate(authorization(headers), &form.credentials).await?;
+    Ok((client, form))
 }

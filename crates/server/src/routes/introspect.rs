@@ -10,11 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use warrant_introspection::{introspect as decide, Introspection};
-use warrant_issuer::ClientForm;
 use warrant_policy::{ClientKind, OAuthError};
 use warrant_store::audit::NewAuditEvent;
 
-use super::form::{authorization, form_body};
+use super::form::authenticated_form;
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
 use crate::state::AppState;
 
@@ -34,8 +33,7 @@ async fn answer(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthErrorResponse> {
-    let mut form = ClientForm::parse(&form_body(headers, body)?)?;
-    let caller = state.tokens.authenticate(authorization(headers), &form.credentials).await?;
+    let (caller, mut form) = authenticated_form(state, headers, body).await?;
     if caller.kind != ClientKind::Resource {
         return Err(OAuthError::invalid_client("only a registered resource server may introspect").into());
     }

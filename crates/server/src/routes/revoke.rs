@@ -7,11 +7,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use warrant_issuer::ClientForm;
 use warrant_policy::{OAuthError, OAuthErrorCode, Timestamp};
 use warrant_store::audit::NewAuditEvent;
 
-use super::form::{authorization, form_body};
+use super::form::authenticated_form;
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
 use crate::state::AppState;
 
@@ -31,8 +30,7 @@ async fn answer(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthErrorResponse> {
-    let mut form = ClientForm::parse(&form_body(headers, body)?)?;
-    let caller = state.tokens.authenticate(authorization(headers), &form.credentials).await?;
+    let (caller, mut form) = authenticated_form(state, headers, body).await?;
     let token = form.take_required("token")?;
     let now = state.tokens.clock.now();
     let Ok(claims) = state.verifier.verify_any_audience(&token, now) else {

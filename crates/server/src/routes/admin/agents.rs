@@ -15,7 +15,7 @@ use warrant_policy::{
 };
 
 use super::extract::{AdminJson, Authorized, ManageAgents, Read, Respond};
-use super::{audit, text};
+use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -94,7 +94,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
     let store = &state.tokens.store;
-    let agent = store.get_agent(&id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    let agent = agent_or_404(&state, &id).await?;
     let now = state.tokens.clock.now();
     let resources: HashMap<String, Resource> =
         store.list_resources().await?.into_iter().map(|r| (r.id.clone(), r)).collect();
@@ -159,7 +159,7 @@ async fn set_status(
     actor: &str,
 ) -> Result<Json<Value>, AdminError> {
     let store = &state.tokens.store;
-    let agent = store.get_agent(id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    let agent = agent_or_404(state, id).await?;
     if agent.status != to {
         if agent.status != from {
             return Err(AdminError::Conflict(format!("the agent is {}, not {from}", agent.status)));

@@ -12,7 +12,7 @@ use warrant_issuer::SecretString;
 use warrant_policy::{ClientId, ClientKind, Credential, CredentialMethod};
 
 use super::extract::{AdminJson, Authorized, ManageAgents, Read};
-use super::{audit, secret_credential};
+use super::{agent_or_404, audit, secret_credential};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -70,7 +70,7 @@ pub async fn create(
     AdminJson(body): AdminJson<NewCredential>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
     let store = &state.tokens.store;
-    let agent = store.get_agent(&id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    let agent = agent_or_404(&state, &id).await?;
     let (secret, credential) = new_credential(&state, &agent.client_id, body.jwks.as_ref())?;
     if !store.add_credential(&credential, state.governance.max_credentials).await? {
         return Err(AdminError::Conflict(format!(
@@ -93,7 +93,7 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
     let store = &state.tokens.store;
-    let agent = store.get_agent(&id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    let agent = agent_or_404(&state, &id).await?;
     let credentials = store.all_credentials_for_client(&agent.client_id).await?;
     Ok(Json(json!({"credentials": credentials.iter().map(shown).collect::<Vec<_>>()})))
 }
@@ -104,7 +104,7 @@ pub async fn retire(
     Path((id, credential_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, AdminError> {
     let store = &state.tokens.store;
-    let agent = store.get_agent(&id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    let agent = agent_or_404(&state, &id).await?;
     let credentials = store.all_credentials_for_client(&agent.client_id).await?;
     let credential = credentials
         .iter()

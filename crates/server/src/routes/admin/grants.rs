@@ -13,7 +13,7 @@ use warrant_policy::{
 };
 
 use super::extract::{AdminJson, Authorized, DecideGrants, ManageAgents, RevokeGrants};
-use super::{audit, text};
+use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -45,10 +45,7 @@ pub async fn request(
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
     let store = &state.tokens.store;
     let now = state.tokens.clock.now();
-    let agent = store
-        .get_agent(&agent_id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no agent {agent_id}")))?;
+    let agent = agent_or_404(&state, &agent_id).await?;
     let resource = store.get_resource_by_audience(&body.resource).await?.ok_or_else(|| {
         AdminError::InvalidRequest(format!("no resource has the audience {}", body.resource))
     })?;

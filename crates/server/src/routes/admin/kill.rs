@@ -18,7 +18,7 @@ use warrant_store::AgentFilter;
 
 use super::agents::shown_agent;
 use super::extract::{AdminJson, Authorized, Respond};
-use super::{audit, text};
+use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
 
@@ -44,12 +44,7 @@ pub async fn kill(
     AdminJson(body): AdminJson<Reason>,
 ) -> Result<Json<Value>, AdminError> {
     let reason = text("reason", &body.reason, true)?;
-    let agent = state
-        .tokens
-        .store
-        .get_agent(&id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    let agent = agent_or_404(&state, &id).await?;
     let (killed_at, mut killed) = kill_agents(&state, vec![agent], &reason, &caller.operator_id).await?;
     let resources = killed.pop().map(|(_, resources)| resources).unwrap_or_default();
     Ok(Json(json!({"agent_id": id, "killed_at": killed_at, "reason": reason, "resources": resources})))
@@ -83,7 +78,7 @@ pub async fn restore(
 ) -> Result<Json<Value>, AdminError> {
     let reason = text("reason", &body.reason, true)?;
     let store = &state.tokens.store;
-    let agent = store.get_agent(&id).await?.ok_or_else(|| AdminError::NotFound(format!("no agent {id}")))?;
+    let agent = agent_or_404(&state, &id).await?;
     let now = state.tokens.clock.now();
     if !store.restore_agent(&id, now, &caller.operator_id, &reason).await? {
         return Err(AdminError::Conflict(format!("the agent is {}, not killed", agent.status)));

@@ -105,3 +105,13 @@ async fn audit(
     };
     state.tokens.audit.record(event).await.map_err(|e| crate::error::AdminError::Internal(Box::new(e)))
 }
+
+/// The agent `id`, or 404.
+async fn agent_or_404(state: &AppState, id: &str) -> Result<warrant_policy::Agent, crate::error::AdminError> {
+    state
+        .tokens
+        .store
+        .get_agent(id)
+        .await?
+        .ok_or_else(|| crate::error::AdminError::NotFound(format!("no agent {id}")))
+}
