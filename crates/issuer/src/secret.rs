@@ -39,9 +39,11 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], KeyError> {
     Ok(bytes)
 }
 
-/// A new identifier such as `agt_3f2c…`: a prefix and 128 random bits.
+/// A new identifier such as `agt_0194…`: a prefix and a UUIDv7 (48 bits
+/// of milliseconds, then 74 random bits), so that ids sort in creation
+/// order and the inventory pages in the order agents were registered.
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
 }
 
 /// Hashes and checks client secrets with HMAC-SHA-256 under the pepper.

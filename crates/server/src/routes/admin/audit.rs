@@ -54,10 +54,13 @@ pub async fn list(
         since: query.since,
         until: query.until,
         after_seq,
-        limit,
+        // One more than asked tells whether another page follows.
+        limit: limit + 1,
     };
-    let events = state.tokens.store.list_audit(&filter).await?;
-    let next = (events.len() as i64 == limit).then(|| events.last().map(|e| e.seq.to_string())).flatten();
+    let mut events = state.tokens.store.list_audit(&filter).await?;
+    let more = events.len() as i64 > limit;
+    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more.then(|| events.last().map(|e| e.seq.to_string())).flatten();
     let events: Vec<Value> = events
         .into_iter()
         .map(|e| {

@@ -73,10 +73,12 @@ pub async fn list(
 ) -> Result<Json<Value>, AdminError> {
     let Query(query) = query.map_err(|e| AdminError::InvalidRequest(e.body_text()))?;
     let (filter, limit) = query.filter(state.tokens.clock.now())?;
-    let agents = state.tokens.store.list_agents(&AgentFilter { limit: Some(limit), ..filter }).await?;
-    let next = (agents.len() as i64 == limit)
-        .then(|| agents.last().map(|a| format!("{}:{}", a.created_at.unix(), a.id)))
-        .flatten();
+    // One more than asked tells whether another page follows.
+    let mut agents =
+        state.tokens.store.list_agents(&AgentFilter { limit: Some(limit + 1), ..filter }).await?;
+    let more = agents.len() as i64 > limit;
+    agents.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more.then(|| agents.last().map(|a| format!("{}:{}", a.created_at.unix(), a.id))).flatten();
     Ok(Json(json!({"agents": agents, "next": next})))
 }
 
