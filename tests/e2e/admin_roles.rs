@@ -12,7 +12,7 @@ use crate::helpers::{
 const ROLES: [&str; 5] = ["viewer", "requester", "approver", "responder", "admin"];
 
 /// The routes and the roles allowed on each.
-const MATRIX: [(&str, &[&str]); 13] = [
+const MATRIX: [(&str, &[&str]); 19] = [
     ("GET /agents", &ROLES),
     ("GET /agents/{agent}", &ROLES),
     ("GET /resources", &ROLES),
@@ -26,11 +26,20 @@ const MATRIX: [(&str, &[&str]); 13] = [
     ("POST /grants/{approved}/revoke", &["approver", "responder", "admin"]),
     ("POST /agents/{agent}/suspend", &["responder", "admin"]),
     ("POST /agents/{agent}/resume", &["responder", "admin"]),
+    ("GET /report", &ROLES),
+    ("GET /inventory.csv", &ROLES),
+    ("GET /resources/{resource}/access", &ROLES),
+    ("GET /agents/{agent}/credentials", &ROLES),
+    ("POST /agents/{agent}/credentials", &["requester", "admin"]),
+    ("DELETE /agents/{agent}/credentials/{credential}", &["requester", "admin"]),
 ];
 
 /// Objects a role's requests act on, built by the bootstrap admin.
 struct Fixtures {
     audience: String,
+    resource: String,
+    /// A second credential of `agent`, which may be retired.
+    credential: String,
     agent: String,
     pending: String,
     pending2: String,
@@ -48,7 +57,16 @@ async fn fixtures(app: &TestApp, approver: &Operator) -> Fixtures {
     }
     let [pending, pending2, approved]: [String; 3] = ids.try_into().expect("three grants");
     assert_eq!(app.approve(&approver.token, &approved).await.status(), StatusCode::OK);
-    Fixtures { audience: resource.audience, agent: agent.id, pending, pending2, approved }
+    let credential = created(app.add_credential(&app.admin_token, &agent.id, None).await).await;
+    Fixtures {
+        audience: resource.audience,
+        resource: resource.id,
+        credential: str_field(&credential, "id"),
+        agent: agent.id,
+        pending,
+        pending2,
+        approved,
+    }
 }
 
 async fn call(app: &TestApp, route: &str, token: &str, f: &Fixtures) -> reqwest::Response {
@@ -59,9 +77,14 @@ async fn call(app: &TestApp, route: &str, token: &str, f: &Fixtures) -> reqwest:
         .replace("{agent}", &f.agent)
         .replace("{pending}", &f.pending)
         .replace("{pending2}", &f.pending2)
-        .replace("{approved}", &f.approved);
+        .replace("{approved}", &f.approved)
+        .replace("{resource}", &f.resource)
+        .replace("{credential}", &f.credential);
     if route.starts_with("GET ") {
         return app.admin_get(&path, token).await;
+    }
+    if route.starts_with("DELETE ") {
+        return app.admin_delete(&path, token).await;
     }
     let body = match route {
         "POST /operators" => json!({"name": "o", "email": "o@example.com", "roles": ["viewer"]}),

@@ -2,6 +2,7 @@
 //! database and keys, and speaks HTTP to it as a client would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access_report;
 mod admin;
 mod admin_roles;
 mod agent_status;
@@ -10,12 +11,17 @@ mod audit;
 mod bulk_kill;
 mod cluster;
 mod config;
+mod credentials;
 mod denylist;
 mod discovery;
 mod flow;
 mod forge;
+mod governance;
+mod grant_lifetime;
 mod helpers;
 mod introspection;
+mod inventory;
+mod inventory_model;
 mod jwt;
 mod kill_switch;
 mod live_traffic;
@@ -27,3 +33,4 @@ mod restart;
 mod revocation;
 mod token_errors;
 mod token_grants;
+mod two_person;

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! requested ──approve──▶ approved ──revoke──▶ revoked
-//!     │                     │
-//!     └──deny──▶ denied     └──(expires_at passes)──▶ expired
+//!     │   │                  │
+//!     │   └──deny──▶ denied  └──(expires_at passes)──▶ expired
+//!     └──(expires_at passes)──▶ expired
 //! ```
 //!
 //! Separation of duties: whoever requested a grant can neither approve nor
@@ -18,8 +19,9 @@ use crate::id::Audience;
 use crate::scope::ScopeSet;
 
 string_enum!(
-    /// Where a grant stands. `expired` is never stored: it is an approved
-    /// grant whose `expires_at` has passed (see [`Grant::status_at`]).
+    /// Where a grant stands. `expired` is never stored: it is a requested
+    /// or approved grant whose `expires_at` has passed (see
+    /// [`Grant::status_at`]); it is final.
     GrantStatus, "status" {
         Requested => "requested",
         Approved => "approved",
@@ -114,10 +116,11 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// The status as of `now`: an approved grant past its expiry is `expired`.
+    /// The status as of `now`: a requested or approved grant past its
+    /// expiry is `expired`.
     pub fn status_at(&self, now: Timestamp) -> GrantStatus {
         match self.status {
-            GrantStatus::Approved if self.expires_at <= now => GrantStatus::Expired,
+            GrantStatus::Requested | GrantStatus::Approved if self.expires_at <= now => GrantStatus::Expired,
             other => other,
         }
     }
@@ -149,7 +152,7 @@ impl Grant {
                     next.denied_at = Some(now);
                 }
             }
-            (GrantAction::Revoke, GrantStatus::Approved | GrantStatus::Expired) => {
+            (GrantAction::Revoke, GrantStatus::Approved) => {
                 next.status = GrantStatus::Revoked;
                 next.revoked_by = Some(actor.to_owned());
                 next.revoked_at = Some(now);
@@ -265,13 +268,26 @@ mod tests {
     }
 
     #[test]
-    fn an_approved_grant_past_its_expiry_is_expired_and_still_revocable() {
+    fn a_grant_past_its_expiry_is_expired_and_final() {
         let now = Timestamp(1_000);
-        let approved = requested(now).apply(GrantAction::Approve, "bob", now).unwrap();
+        let pending = requested(now);
+        let approved = pending.apply(GrantAction::Approve, "bob", now).unwrap();
         let later = approved.expires_at;
         assert_eq!(approved.status_at(later), GrantStatus::Expired);
         assert_eq!(approved.status_at(later.plus(-1)), GrantStatus::Approved);
-        assert_eq!(approved.apply(GrantAction::Revoke, "bob", later).unwrap().status, GrantStatus::Revoked);
+        assert_eq!(pending.status_at(later), GrantStatus::Expired);
+        for (grant, action) in [
+            (&approved, GrantAction::Revoke),
+            (&pending, GrantAction::Approve),
+            (&pending, GrantAction::Deny),
+        ] {
+            let refused = grant.apply(action, "carol", later);
+            assert_eq!(
+                refused,
+                Err(TransitionError::WrongState { from: GrantStatus::Expired, action }),
+                "{action:?}"
+            );
+        }
     }
 
     #[test]
