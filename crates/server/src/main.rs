@@ -1,4 +1,8 @@
-//! The `warrant` binary: telemetry, configuration, then the subcommand.
+//! The `warrant` binary: telemetry, configuration, then the subcommand:
+//! `serve` runs the identity provider, `audit verify` checks the local
+//! store, and the operator commands (see [`cli`]) talk to the admin API.
+
+mod cli;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -7,8 +11,7 @@ use tracing_subscriber::EnvFilter;
 use warrant_policy::SystemClock;
 use warrant_server::{Application, Config};
 
-const USAGE: &str =
-    "usage: warrant serve\n\n  serve   run the identity provider (configuration from WARRANT_* variables)";
+use crate::cli::{Command, USAGE};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,16 +20,20 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["serve"] => serve().await,
-        ["audit", "verify"] => audit_verify().await,
-        ["help" | "--help" | "-h"] => {
+    match cli::parse(&args) {
+        Ok(Command::Serve) => serve().await,
+        Ok(Command::AuditVerify) => audit_verify().await,
+        Ok(Command::Help) => {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
-        _ => {
+        Ok(Command::Admin(invocation)) => cli::run(&invocation).await,
+        Err(error) => {
+            if let Some(message) = error.message() {
+                eprintln!("{message}\n");
+            }
             eprintln!("{USAGE}");
-            ExitCode::from(2)
+            error.exit_code()
         }
     }
 }
