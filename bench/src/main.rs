@@ -19,7 +19,7 @@ use anyhow::{bail, ensure, Context, Result};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 use sqlx::Connection;
-use warrant_policy::SystemClock;
+use warrant_policy::{Clock, SystemClock};
 use warrant_server::{Application, Config};
 
 const USAGE: &str = "usage: warrant-bench kill-propagation [--kills N] [--instances N]";
@@ -248,7 +248,7 @@ impl Setup {
             &format!("/agents/{agent_id}/grants"),
             json!({
                 "resource": AUDIENCE, "scopes": ["contacts:read"], "justification": "benchmark",
-                "expires_at": "2099-01-01T00:00:00Z"
+                "expires_at": SystemClock.now().plus(30 * 86_400).to_rfc3339()
             }),
         )
         .await?;
