@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 
 use crate::forge::{claims_of, kid_of, SigningKey};
-use crate::helpers::{assert_oauth_error, spawn_app, spawn_app_with, Setup, TestApp};
+use crate::helpers::{assert_admin_error, assert_oauth_error, spawn_app, spawn_app_with, Setup, TestApp};
 
 /// Asserts 200 with an empty body (RFC 7009 §2.2).
 async fn assert_revoked(response: reqwest::Response) {
@@ -130,4 +130,15 @@ async fn a_revocation_and_a_kill_outlive_a_restart_of_the_embedded_instance() {
     app.assert_active(&granted.resource, &kept).await;
     let refused = app.token_with_basic(&victim.client_id, &victim_secret, &[]).await;
     assert_oauth_error(refused, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn a_revoked_admin_token_is_refused_by_the_admin_api() {
+    let app = spawn_app().await;
+    let operator = app.create_operator(&["viewer"]).await;
+    assert_eq!(app.admin_get("/agents", &operator.token).await.status(), StatusCode::OK);
+    let revoked = app.revoke_token(&operator.client_id, &operator.secret, &operator.token).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let refused = app.admin_get("/agents", &operator.token).await;
+    assert_admin_error(refused, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }

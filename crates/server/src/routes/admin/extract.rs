@@ -9,7 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use warrant_policy::{Permission, Roles, ADMIN_AUDIENCE};
+use warrant_policy::{Permission, Roles, Timestamp, ADMIN_AUDIENCE};
+use warrant_store::denylist::TokenFacts;
 
 use crate::error::AdminError;
 use crate::state::AppState;
@@ -52,6 +53,19 @@ impl<P: Requirement> FromRequestParts<AppState> for Authorized<P> {
             .verifier
             .verify(token, ADMIN_AUDIENCE, now)
             .map_err(|e| AdminError::Unauthorized(e.to_string()))?;
+        // An admin token revoked by its operator (RFC 7009) is dead here too.
+        let facts = TokenFacts {
+            jti: &claims.jti,
+            agent_id: &claims.sub,
+            audience: &claims.aud,
+            issued_at: Timestamp(claims.iat),
+        };
+        if let Some(reason) = state.denylist.check(&facts).await.map_err(AdminError::Unavailable)? {
+            return Err(AdminError::Unauthorized(format!(
+                "the token is no longer valid ({})",
+                reason.as_str()
+            )));
+        }
         let roles = Roles::parse(&claims.scope.to_string())
             .map_err(|_| AdminError::Unauthorized("the token carries no operator role".into()))?;
         if !roles.allow(P::PERMISSION) {
