@@ -6,10 +6,13 @@
 //! [`introspect`] asks the denylist about revocations and kills.
 
 mod introspect;
+mod verified;
 
 pub use introspect::{introspect, InactiveReason, Introspection};
 
 pub mod layer;
+
+use std::sync::Arc;
 
 use josekit::jwk::Jwk;
 use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
@@ -67,6 +70,8 @@ pub enum VerifyError {
 pub struct AccessTokenVerifier {
     issuer: String,
     keys: Vec<(String, EcdsaJwsVerifier)>,
+    /// Tokens whose signature already verified (claims still checked each time).
+    verified: verified::VerifiedTokens,
 }
 
 impl AccessTokenVerifier {
@@ -77,7 +82,11 @@ impl AccessTokenVerifier {
             .iter()
             .map(|jwk| Ok((jwk.key_id().unwrap_or_default().to_owned(), ES256.verifier_from_jwk(jwk)?)))
             .collect::<Result<_, josekit::JoseError>>()?;
-        Ok(AccessTokenVerifier { issuer: issuer.into(), keys })
+        Ok(AccessTokenVerifier {
+            issuer: issuer.into(),
+            keys,
+            verified: verified::VerifiedTokens::new(verified::GENERATION),
+        })
     }
 
     /// Verifies `token` for `audience` at `now`.
@@ -97,6 +106,37 @@ impl AccessTokenVerifier {
         audience: Option<&str>,
         now: Timestamp,
     ) -> Result<AccessClaims, VerifyError> {
+        let verified = match self.verified.get(token) {
+            Some(verified) => verified,
+            None => {
+                let verified = Arc::new(self.verify_signature(token)?);
+                self.verified.insert(token, verified.clone());
+                verified
+            }
+        };
+        let (kid, claims) = &*verified;
+        if !self.keys.iter().any(|(k, _)| k == kid) {
+            return Err(VerifyError::UnknownKey);
+        }
+        let claims = claims.clone();
+        if claims.iss != self.issuer {
+            return Err(VerifyError::Issuer);
+        }
+        if audience.is_some_and(|aud| claims.aud != aud) {
+            return Err(VerifyError::Audience);
+        }
+        if claims.exp <= now.unix() {
+            return Err(VerifyError::Expired);
+        }
+        if claims.iat > now.unix() + CLOCK_SKEW {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        Ok(claims)
+    }
+
+    /// Checks the header and the signature, and parses the claims: the
+    /// expensive part, done once per token.
+    fn verify_signature(&self, token: &str) -> Result<(String, AccessClaims), VerifyError> {
         let header = jwt::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         let text = |name: &str| header.claim(name).and_then(Value::as_str);
         if text("alg") != Some("ES256") {
@@ -111,19 +151,7 @@ impl AccessTokenVerifier {
         let (payload, _) = jwt::decode_with_verifier(token, verifier).map_err(|_| VerifyError::Signature)?;
         let claims: AccessClaims = serde_json::from_value(Value::Object(payload.claims_set().clone()))
             .map_err(|_| VerifyError::Malformed)?;
-        if claims.iss != self.issuer {
-            return Err(VerifyError::Issuer);
-        }
-        if audience.is_some_and(|aud| claims.aud != aud) {
-            return Err(VerifyError::Audience);
-        }
-        if claims.exp <= now.unix() {
-            return Err(VerifyError::Expired);
-        }
-        if claims.iat > now.unix() + CLOCK_SKEW {
-            return Err(VerifyError::IssuedInFuture);
-        }
-        Ok(claims)
+        Ok((kid.to_owned(), claims))
     }
 }
 
@@ -222,6 +250,35 @@ mod tests {
         h.set_key_id("k1");
         let forged = jwt::encode_with_signer(&claims(&[]), &h, &hmac).unwrap();
         assert_eq!(f.verifier.verify(&forged, AUD, NOW), Err(VerifyError::Algorithm));
+    }
+
+    #[test]
+    fn a_token_seen_before_is_still_checked_for_audience_and_expiry() {
+        let f = fixture();
+        let token = sign(&f, "at+jwt", "k1", &claims(&[]));
+        assert!(f.verifier.verify(&token, AUD, NOW).is_ok());
+        assert!(f.verifier.verify(&token, AUD, NOW).is_ok(), "the cached answer");
+        assert_eq!(f.verifier.verify(&token, "https://other", NOW), Err(VerifyError::Audience));
+        assert_eq!(f.verifier.verify(&token, AUD, NOW.plus(300)), Err(VerifyError::Expired));
+        let other = fixture();
+        let forged = sign(&other, "at+jwt", "k1", &claims(&[]));
+        assert_eq!(
+            f.verifier.verify(&forged, AUD, NOW),
+            Err(VerifyError::Signature),
+            "a different token misses"
+        );
+    }
+
+    #[test]
+    fn the_verified_cache_is_bounded() {
+        let cache = verified::VerifiedTokens::new(10);
+        let f = fixture();
+        let c = f.verifier.verify(&sign(&f, "at+jwt", "k1", &claims(&[])), AUD, NOW).unwrap();
+        for n in 0..100 {
+            cache.insert(&format!("token-{n}"), Arc::new(("k1".into(), c.clone())));
+        }
+        assert!(cache.len() <= 20, "{}", cache.len());
+        assert!(cache.get("token-99").is_some() && cache.get("token-0").is_none());
     }
 
     #[test]

@@ -79,7 +79,13 @@ impl Application {
             grant_max_lifetime: config.grant_max_lifetime,
             max_credentials: config.max_credentials,
         };
-        let state = AppState { tokens: Arc::new(tokens), verifier: Arc::new(verifier), denylist, governance };
+        let state = AppState {
+            tokens: Arc::new(tokens),
+            verifier: Arc::new(verifier),
+            denylist,
+            governance,
+            audiences: Arc::default(),
+        };
         tracing::info!(%addr, issuer = %state.tokens.issuer, backend = if config.database_url.is_some() { "postgres" } else { "sqlite" }, denylist = if config.redis_url.is_some() { "redis" } else { "in-process" }, "warrant is ready");
         Ok(Application { listener, addr, state })
     }

@@ -38,14 +38,22 @@ async fn answer(
         return Err(OAuthError::invalid_client("only a registered resource server may introspect").into());
     }
     let token = form.take_required("token")?;
-    let resource = state.tokens.store.get_resource(caller.client_id.as_str()).await.map_err(|error| {
-        tracing::error!(%error, "introspection cannot read the caller's resource");
-        OAuthErrorResponse::from(OAuthError::server_error())
-    })?;
-    let resource =
-        resource.ok_or_else(|| OAuthError::invalid_client("the resource server no longer exists"))?;
+    let audience = match state.audiences.get(caller.client_id.as_str()) {
+        Some(audience) => audience,
+        None => {
+            let resource =
+                state.tokens.store.get_resource(caller.client_id.as_str()).await.map_err(|error| {
+                    tracing::error!(%error, "introspection cannot read the caller's resource");
+                    OAuthErrorResponse::from(OAuthError::server_error())
+                })?;
+            let resource =
+                resource.ok_or_else(|| OAuthError::invalid_client("the resource server no longer exists"))?;
+            state.audiences.insert(caller.client_id.as_str(), resource.audience.as_str());
+            resource.audience.to_string()
+        }
+    };
     let now = state.tokens.clock.now();
-    match decide(&state.verifier, &*state.denylist, &token, resource.audience.as_str(), now).await {
+    match decide(&state.verifier, &*state.denylist, &token, &audience, now).await {
         Ok(Introspection::Active(claims)) => Ok((
             no_store(),
             Json(json!({
@@ -63,13 +71,13 @@ async fn answer(
         )
             .into_response()),
         Ok(Introspection::Inactive { reason, agent_id }) => {
-            tracing::info!(resource = %resource.audience, reason = reason.as_str(), "introspection answered inactive");
+            tracing::info!(resource = %audience, reason = reason.as_str(), "introspection answered inactive");
             let event = NewAuditEvent {
                 at: now,
                 actor: caller.client_id.to_string(),
                 action: "introspection.inactive".into(),
                 agent_id,
-                resource: Some(resource.audience.to_string()),
+                resource: Some(audience.clone()),
                 detail: json!({"reason": reason.as_str()}),
             };
             // Queued, not awaited: an inactive answer must not wait on a commit.
