@@ -27,7 +27,7 @@ pub use assertion::validate_client_jwks;
 pub use client_auth::AuthenticatedClient;
 pub use error::KeyError;
 pub use keys::{load_or_create_pepper, SigningKey};
-pub use mint::TokenResponse;
+pub use mint::{mint, TokenResponse};
 pub use request::{BodyCredentials, ClientForm, GrantRequest, TokenRequest};
 pub use secret::{new_id, SecretHasher, SecretString};
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use warrant_policy::{ClientId, OAuthError, TokenDecision};
 
 use crate::client_auth::internal;
-use crate::TokenService;
+use crate::SigningKey;
 
 /// The successful answer of the token endpoint (RFC 6749 §5.1).
 #[derive(Serialize)]
@@ -30,10 +30,11 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
-/// Signs an access token for `subject` as decided, and wraps it in the
-/// response; also returns the token's `jti`.
-pub(crate) fn mint(
-    service: &TokenService,
+/// Signs an access token of `issuer` for `subject` as decided, and wraps
+/// it in the response; also returns the token's `jti`.
+pub fn mint(
+    key: &SigningKey,
+    issuer: &str,
     subject: &str,
     client_id: &ClientId,
     decision: &TokenDecision,
@@ -41,11 +42,11 @@ pub(crate) fn mint(
     let jti = uuid::Uuid::new_v4().to_string();
     let mut header = JwsHeader::new();
     header.set_token_type("at+jwt");
-    header.set_key_id(service.key.kid());
+    header.set_key_id(key.kid());
     let scope = decision.scopes.to_string();
     let mut payload = JwtPayload::new();
     let claims = [
-        ("iss", Value::from(service.issuer.as_str())),
+        ("iss", Value::from(issuer)),
         ("sub", Value::from(subject)),
         ("aud", Value::from(decision.audience.as_str())),
         ("client_id", Value::from(client_id.as_str())),
@@ -57,8 +58,7 @@ pub(crate) fn mint(
     for (name, value) in claims {
         payload.set_claim(name, Some(value)).map_err(|e| internal(&e))?;
     }
-    let access_token =
-        jwt::encode_with_signer(&payload, &header, &service.key.signer).map_err(|e| internal(&e))?;
+    let access_token = jwt::encode_with_signer(&payload, &header, &key.signer).map_err(|e| internal(&e))?;
     let response = TokenResponse {
         access_token,
         token_type: "Bearer",

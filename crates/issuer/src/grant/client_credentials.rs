@@ -87,7 +87,8 @@ pub(crate) async fn run(
     };
     let decision =
         decide_token(params.resource.as_ref(), params.scope.as_ref(), &held, now, service.default_ttl)?;
-    let (response, jti) = mint(service, client.client_id.as_str(), &client.client_id, &decision)?;
+    let (response, jti) =
+        mint(&service.key, &service.issuer, client.client_id.as_str(), &client.client_id, &decision)?;
     tracing::info!(
         client_id = %client.client_id,
         method = client.method,
