@@ -54,3 +54,25 @@ async fn suspending_an_unknown_agent_is_not_found() {
         app.admin_post("/agents/agt_missing/suspend", &app.admin_token, &serde_json::json!({})).await;
     assert_admin_error(response, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+#[tokio::test]
+async fn no_token_is_issued_in_the_second_of_a_kill_even_after_a_restore() {
+    let app = spawn_app().await;
+    let granted = app.setup_agent_with_grant(Setup::default()).await;
+    let (id, secret) = (granted.agent.client_id.as_str(), granted.secret());
+    let body = serde_json::json!({"reason": "test"});
+    let killed = app.admin_post(&format!("/agents/{}/kill", granted.agent.id), &app.admin_token, &body).await;
+    assert_eq!(killed.status(), StatusCode::OK);
+    let restored =
+        app.admin_post(&format!("/agents/{}/restore", granted.agent.id), &app.admin_token, &body).await;
+    assert_eq!(restored.status(), StatusCode::OK);
+    // A token issued now would be dead on arrival (issued at the kill's second).
+    assert_oauth_error(
+        app.token_with_basic(id, secret, &[]).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    )
+    .await;
+    app.clock.advance(1);
+    assert_eq!(app.token_with_basic(id, secret, &[]).await.status(), StatusCode::OK);
+}

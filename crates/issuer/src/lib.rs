@@ -21,6 +21,7 @@ use std::sync::Arc;
 use serde_json::json;
 use warrant_policy::{ClientKind, Clock, OAuthError};
 use warrant_store::audit::{AuditWriter, NewAuditEvent};
+use warrant_store::denylist::Denylist;
 use warrant_store::Store;
 
 pub use assertion::validate_client_jwks;
@@ -55,6 +56,9 @@ pub struct TokenService {
     /// Every issuance and refusal is audited; the answer waits for the
     /// group commit that carries its event.
     pub audit: AuditWriter,
+    /// Consulted before a token is signed, so that a kill or a grant
+    /// revocation that lands while the request is read refuses it.
+    pub denylist: Arc<dyn Denylist>,
 }
 
 impl TokenService {

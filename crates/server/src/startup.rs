@@ -74,7 +74,16 @@ impl Application {
         let verifier = AccessTokenVerifier::new(issuer.clone(), std::slice::from_ref(key.public_jwk()))
             .map_err(StartError::Verifier)?;
         let audit = AuditWriter::spawn(store.clone());
-        let tokens = TokenService { store, key, hasher, clock, issuer, default_ttl: config.token_ttl, audit };
+        let tokens = TokenService {
+            store,
+            key,
+            hasher,
+            clock,
+            issuer,
+            default_ttl: config.token_ttl,
+            audit,
+            denylist: denylist.clone(),
+        };
         let governance = Governance {
             grant_max_lifetime: config.grant_max_lifetime,
             max_credentials: config.max_credentials,

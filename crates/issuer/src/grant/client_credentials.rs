@@ -9,6 +9,8 @@ use warrant_policy::{
     ADMIN_AUDIENCE,
 };
 
+use warrant_store::denylist::{Inactive, TokenFacts};
+
 use crate::client_auth::{internal, AuthenticatedClient};
 use crate::mint::{mint, TokenResponse};
 
@@ -87,6 +89,24 @@ pub(crate) async fn run(
     };
     let decision =
         decide_token(params.resource.as_ref(), params.scope.as_ref(), &held, now, service.default_ttl)?;
+    if client.kind == ClientKind::Agent {
+        // The agent and its grants were read as of `now`; a kill or a grant
+        // revocation at or after `now` (already in the denylist, maybe not
+        // yet in what was read) would make this token dead on arrival.
+        let facts = TokenFacts {
+            jti: "",
+            agent_id: client.client_id.as_str(),
+            audience: decision.audience.as_str(),
+            issued_at: now,
+        };
+        match service.denylist.check(&facts).await.map_err(|e| internal(&e))? {
+            None => {}
+            Some(Inactive::Killed) => return Err(OAuthError::invalid_client("the agent is killed")),
+            Some(Inactive::GrantRevoked | Inactive::Revoked) => {
+                return Err(OAuthError::invalid_target("the grant on this resource was just revoked"))
+            }
+        }
+    }
     let (response, jti) =
         mint(&service.key, &service.issuer, client.client_id.as_str(), &client.client_id, &decision)?;
     tracing::info!(
