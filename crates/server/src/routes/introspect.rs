@@ -21,19 +21,8 @@ pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match answer(&state, &headers, body).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
-}
-
-async fn answer(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthErrorResponse> {
-    let (caller, mut form) = authenticated_form(state, headers, body).await?;
+    let (caller, mut form) = authenticated_form(&state, &headers, body).await?;
     if caller.kind != ClientKind::Resource {
         return Err(OAuthError::invalid_client("only a registered resource server may introspect").into());
     }

@@ -18,19 +18,8 @@ pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match answer(&state, &headers, body).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
-}
-
-async fn answer(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthErrorResponse> {
-    let (caller, mut form) = authenticated_form(state, headers, body).await?;
+    let (caller, mut form) = authenticated_form(&state, &headers, body).await?;
     let token = form.take_required("token")?;
     let now = state.tokens.clock.now();
     let Ok(claims) = state.verifier.verify_any_audience(&token, now) else {
