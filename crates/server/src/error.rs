@@ -9,6 +9,18 @@ use serde_json::json;
 use warrant_policy::{OAuthError, OAuthErrorCode, ParseError, TransitionError};
 use warrant_store::StoreError;
 
+/// An error and its causes, on one line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The status RFC 6749 §5.2 (and RFC 8707 §2) names for each error code.
 pub fn oauth_status(code: OAuthErrorCode) -> StatusCode {
     match code {
@@ -149,13 +161,7 @@ impl IntoResponse for AdminError {
                 self.to_string()
             }
             AdminError::Store(_) | AdminError::Internal(_) => {
-                let mut causes = Vec::new();
-                let mut source = std::error::Error::source(&self);
-                while let Some(cause) = source {
-                    causes.push(cause.to_string());
-                    source = cause.source();
-                }
-                tracing::error!(error = %self, causes = ?causes, "admin request failed");
+                tracing::error!(error = %error_chain(&self), "admin request failed");
                 "the server could not complete the request".to_owned()
             }
             other => other.to_string(),

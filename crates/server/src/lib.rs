@@ -10,4 +10,5 @@ mod startup;
 mod state;
 
 pub use config::{Config, ConfigError};
+pub use error::error_chain;
 pub use startup::{Application, StartError};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tracing_subscriber::EnvFilter;
 use warrant_policy::SystemClock;
-use warrant_server::{Application, Config};
+use warrant_server::{error_chain, Application, Config};
 
 use crate::cli::{Command, USAGE};
 
@@ -94,18 +94,6 @@ async fn audit_verify() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// An error and its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Completes on Ctrl-C or SIGTERM.

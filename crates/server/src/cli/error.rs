@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use warrant_server::error_chain;
+
 use super::table::clean;
 
 /// A failed operator command.
@@ -69,18 +71,6 @@ impl CliError {
             CliError::Output(_) => Some(format!("error: output: {self}")),
         }
     }
-}
-
-/// An error and its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
