@@ -10,6 +10,7 @@ use josekit::jws::{EdDSA, JwsVerifier, ES256, ES384, ES512, PS256, PS384, PS512,
 use josekit::jwt::{self, JwtPayload};
 use serde_json::Value;
 use warrant_policy::{ClientId, CredentialMethod, OAuthError, Timestamp};
+use warrant_store::Store;
 
 use crate::client_auth::{internal, AuthenticatedClient};
 use crate::{TokenService, ASSERTION_ALGORITHMS};
@@ -46,7 +47,7 @@ pub(crate) async fn authenticate(
         return Err(refuse("client_id differs from iss"));
     }
 
-    let credentials = service.store.credentials_for_client(&client_id).await.map_err(|e| internal(&e))?;
+    let credentials = service.store.cached_credentials(&client_id).await.map_err(|e| internal(&e))?;
     let verified = credentials
         .iter()
         .filter(|c| c.method == CredentialMethod::PrivateKeyJwt)

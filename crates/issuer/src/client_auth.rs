@@ -96,7 +96,7 @@ async fn check_secret(
     secret: &str,
     method: &'static str,
 ) -> Result<AuthenticatedClient, OAuthError> {
-    let credentials = service.store.credentials_for_client(&client_id).await.map_err(|e| internal(&e))?;
+    let credentials = service.store.cached_credentials(&client_id).await.map_err(|e| internal(&e))?;
     let matched = credentials
         .iter()
         .filter(|c| c.method == CredentialMethod::ClientSecret)

@@ -22,7 +22,7 @@ use serde_json::json;
 use warrant_policy::{ClientKind, Clock, OAuthError};
 use warrant_store::audit::{AuditWriter, NewAuditEvent};
 use warrant_store::denylist::Denylist;
-use warrant_store::Store;
+use warrant_store::CachedStore;
 
 pub use assertion::validate_client_jwks;
 pub use client_auth::AuthenticatedClient;
@@ -45,7 +45,9 @@ enum Who {
 
 /// Everything the token endpoint needs, shared by all requests.
 pub struct TokenService {
-    pub store: Arc<dyn Store>,
+    /// Agents, credentials and grants served from memory; every other
+    /// read and write passes through to the database.
+    pub store: Arc<CachedStore>,
     pub key: Arc<SigningKey>,
     pub hasher: Arc<SecretHasher>,
     pub clock: Arc<dyn Clock>,

@@ -100,6 +100,8 @@ pub enum AdminError {
     UnsupportedMediaType(String),
     #[error("the denylist cannot be reached: nothing was changed")]
     Unavailable(#[source] warrant_store::denylist::DenylistError),
+    #[error("the change could not be announced to every instance; retry")]
+    NotAnnounced(#[source] StoreError),
     #[error("the store failed")]
     Store(#[source] StoreError),
     #[error("an internal step failed")]
@@ -118,7 +120,9 @@ impl AdminError {
             AdminError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            AdminError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+            AdminError::Unavailable(_) | AdminError::NotAnnounced(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+            }
             AdminError::Store(_) | AdminError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
             }
@@ -130,6 +134,7 @@ impl From<StoreError> for AdminError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(what) => AdminError::Conflict(format!("{what} already exists")),
+            StoreError::Propagation(_) => AdminError::NotAnnounced(error),
             other => AdminError::Store(other),
         }
     }

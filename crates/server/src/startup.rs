@@ -12,7 +12,7 @@ use warrant_issuer::{load_or_create_pepper, KeyError, SecretHasher, SecretString
 use warrant_policy::{ClientId, ClientKind, Clock, Credential, CredentialMethod, Operator, Role, Roles};
 use warrant_store::audit::AuditWriter;
 use warrant_store::denylist::{Denylist, DenylistError, MemoryDenylist, RedisDenylist, Refill};
-use warrant_store::{Store, StoreError};
+use warrant_store::{CachedStore, Store, StoreError};
 
 use crate::config::Config;
 use crate::routes;
@@ -75,7 +75,7 @@ impl Application {
             .map_err(StartError::Verifier)?;
         let audit = AuditWriter::spawn(store.clone());
         let tokens = TokenService {
-            store,
+            store: Arc::new(CachedStore::new(store, denylist.clone())),
             key,
             hasher,
             clock,

@@ -20,6 +20,10 @@ pub enum StoreError {
     /// A stored JSON column is not valid.
     #[error("a stored JSON value is not valid")]
     CorruptJson(#[from] serde_json::Error),
+    /// A change could not be announced to the other instances (their cached
+    /// copies would go stale); the database may hold it already.
+    #[error("the change could not be announced to the other instances")]
+    Propagation(#[source] Box<crate::denylist::DenylistError>),
     /// The SQLite data directory could not be created.
     #[error("cannot create the data directory")]
     DataDir(#[source] std::io::Error),

@@ -8,6 +8,7 @@
 //! live in `migrations/postgres` and `migrations/sqlite` and are embedded.
 
 pub mod audit;
+mod cached;
 pub mod denylist;
 mod error;
 mod rows;
@@ -21,6 +22,7 @@ use warrant_policy::{
     Agent, AgentStatus, Audience, ClientId, Credential, Grant, Operator, Platform, Resource, Timestamp,
 };
 
+pub use cached::CachedStore;
 pub use error::StoreError;
 pub use sql::{PgStore, SqliteStore};
 

@@ -60,6 +60,13 @@ impl Denylist for Unreachable {
     async fn ping(&self) -> Result<(), DenylistError> {
         Err(DenylistError::Timeout)
     }
+    async fn announce_changes(&self, _: &[String]) -> Result<(), DenylistError> {
+        Err(DenylistError::Timeout)
+    }
+    fn watch_changes(&self, _: warrant_store::denylist::ChangeListener) {}
+    fn change_epoch(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The route behind the layer: answers 200 with the `sub` it was given.

@@ -46,7 +46,7 @@ pub(crate) async fn run(
                 )));
             }
             let operator =
-                service.store.get_operator(client.client_id.as_str()).await.map_err(|e| internal(&e))?;
+                service.store.cached_operator(client.client_id.as_str()).await.map_err(|e| internal(&e))?;
             let operator =
                 operator.ok_or_else(|| OAuthError::invalid_client("the operator no longer exists"))?;
             let audience = Audience::parse(ADMIN_AUDIENCE).map_err(|e| internal(&e))?;
@@ -58,7 +58,8 @@ pub(crate) async fn run(
             }]
         }
         ClientKind::Agent => {
-            let agent = service.store.get_agent(client.client_id.as_str()).await.map_err(|e| internal(&e))?;
+            let agent =
+                service.store.cached_agent(client.client_id.as_str()).await.map_err(|e| internal(&e))?;
             let agent = agent.ok_or_else(|| OAuthError::invalid_client("the agent no longer exists"))?;
             if agent.status != AgentStatus::Active {
                 tracing::info!(client_id = %client.client_id, status = %agent.status, "token refused");
@@ -68,19 +69,18 @@ pub(crate) async fn run(
                 if is_admin(resource) {
                     return Err(OAuthError::invalid_target(format!("{ADMIN_AUDIENCE} is for operators")));
                 }
-                let known =
-                    service.store.get_resource_by_audience(resource).await.map_err(|e| internal(&e))?;
+                let known = service.store.cached_resource(resource).await.map_err(|e| internal(&e))?;
                 if known.is_none() {
                     return Err(OAuthError::invalid_target("the resource is unknown"));
                 }
             }
-            let grants = service.store.grants_for_agent(&agent.id).await.map_err(|e| internal(&e))?;
+            let grants = service.store.cached_grants(&agent.id).await.map_err(|e| internal(&e))?;
             grants
-                .into_iter()
+                .iter()
                 .filter(|g| g.status == GrantStatus::Approved)
                 .map(|g| HeldGrant {
-                    audience: g.audience,
-                    scopes: g.scopes,
+                    audience: g.audience.clone(),
+                    scopes: g.scopes.clone(),
                     expires_at: Some(g.expires_at),
                     max_token_ttl: g.max_token_ttl,
                 })

@@ -7,6 +7,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::state::AppState;
+use warrant_store::Store;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))

@@ -16,6 +16,7 @@ use warrant_store::audit::NewAuditEvent;
 use super::form::authenticated_form;
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
 use crate::state::AppState;
+use warrant_store::Store;
 
 pub async fn introspect(
     State(state): State<AppState>,

@@ -13,6 +13,7 @@ use warrant_store::audit::NewAuditEvent;
 use super::form::authenticated_form;
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
 use crate::state::AppState;
+use warrant_store::Store;
 
 pub async fn revoke(
     State(state): State<AppState>,

@@ -11,18 +11,34 @@ use crate::DenylistSnapshot;
 /// One change to the denylist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Kill { agent_id: String, at: Timestamp },
-    Token { jti: String, expires_at: Timestamp },
-    Grant { agent_id: String, audience: String, at: Timestamp },
+    Kill {
+        agent_id: String,
+        at: Timestamp,
+    },
+    Token {
+        jti: String,
+        expires_at: Timestamp,
+    },
+    Grant {
+        agent_id: String,
+        audience: String,
+        at: Timestamp,
+    },
+    /// A client's stored data changed (a change notice, not a denial).
+    Changed {
+        client_id: String,
+    },
 }
 
 impl Event {
-    /// The wire form: `k <agent> <at>`, `t <jti> <exp>`, `g <agent> <at> <audience>`.
+    /// The wire form: `k <agent> <at>`, `t <jti> <exp>`, `g <agent> <at> <audience>`,
+    /// `c <client> 0`.
     pub fn encode(&self) -> String {
         match self {
             Event::Kill { agent_id, at } => format!("k {agent_id} {}", at.unix()),
             Event::Token { jti, expires_at } => format!("t {jti} {}", expires_at.unix()),
             Event::Grant { agent_id, audience, at } => format!("g {agent_id} {} {audience}", at.unix()),
+            Event::Changed { client_id } => format!("c {client_id} 0"),
         }
     }
 
@@ -33,6 +49,7 @@ impl Event {
         match (kind, parts.next()) {
             ("k", None) => Some(Event::Kill { agent_id: id, at: time }),
             ("t", None) => Some(Event::Token { jti: id, expires_at: time }),
+            ("c", None) => Some(Event::Changed { client_id: id }),
             ("g", Some(audience)) => {
                 Some(Event::Grant { agent_id: id, audience: audience.to_owned(), at: time })
             }
@@ -88,6 +105,7 @@ impl Cache {
                 let entry = self.grants.entry((agent_id, audience)).or_insert(at);
                 *entry = (*entry).max(at);
             }
+            Event::Changed { .. } => {}
         }
     }
 
@@ -133,6 +151,7 @@ mod tests {
             Event::Kill { agent_id: "agt_1".into(), at: Timestamp(10) },
             Event::Token { jti: "3f2a-11".into(), expires_at: Timestamp(20) },
             Event::Grant { agent_id: "agt_1".into(), audience: "urn:x:y".into(), at: Timestamp(30) },
+            Event::Changed { client_id: "agt_1".into() },
         ];
         for event in events {
             assert_eq!(Event::decode(&event.encode()), Some(event));

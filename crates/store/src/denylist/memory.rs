@@ -7,20 +7,24 @@ use async_trait::async_trait;
 use warrant_policy::Timestamp;
 
 use super::cache::{Cache, Event};
-use super::{Denylist, DenylistError, Inactive, TokenFacts};
+use super::{ChangeListener, Denylist, DenylistError, Inactive, Listeners, TokenFacts};
 use crate::Store;
 
 /// A denylist held in this process only.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryDenylist {
     cache: RwLock<Cache>,
+    listeners: Listeners,
 }
 
 impl MemoryDenylist {
     /// A denylist holding what the database says at `now`.
     pub async fn load(store: &dyn Store, now: Timestamp) -> Result<MemoryDenylist, DenylistError> {
         let snapshot = store.denylist_snapshot(now).await?;
-        Ok(MemoryDenylist { cache: RwLock::new(Cache::from_snapshot(snapshot)) })
+        Ok(MemoryDenylist {
+            cache: RwLock::new(Cache::from_snapshot(snapshot)),
+            listeners: Listeners::default(),
+        })
     }
 
     fn apply(&self, events: impl IntoIterator<Item = Event>, now: Timestamp) {
@@ -59,5 +63,19 @@ impl Denylist for MemoryDenylist {
 
     async fn ping(&self) -> Result<(), DenylistError> {
         Ok(())
+    }
+
+    async fn announce_changes(&self, client_ids: &[String]) -> Result<(), DenylistError> {
+        client_ids.iter().for_each(|id| self.listeners.notify(id));
+        Ok(())
+    }
+
+    fn watch_changes(&self, listener: ChangeListener) {
+        self.listeners.add(listener);
+    }
+
+    /// One process: no notice is ever missed.
+    fn change_epoch(&self) -> Option<u64> {
+        Some(0)
     }
 }

@@ -9,10 +9,16 @@
 //! every instance follows a pub/sub channel into an in-memory copy and fails
 //! closed while it cannot. The database stays the source of truth; the
 //! callers write it after the denylist.
+//!
+//! The same channel carries change notices ([`Denylist::announce_changes`]):
+//! the id of a client whose stored agent, credentials or grants changed, so
+//! that every instance drops its cached copy (`crate::CachedStore`).
 
 mod cache;
 mod memory;
 mod redis;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use warrant_policy::Timestamp;
@@ -66,6 +72,26 @@ pub enum DenylistError {
     Refill(#[from] crate::StoreError),
 }
 
+/// Called with the id of each client whose stored data changed, announced
+/// by this instance or another.
+pub type ChangeListener = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The registered [`ChangeListener`]s of one denylist.
+#[derive(Default)]
+pub(crate) struct Listeners(std::sync::RwLock<Vec<ChangeListener>>);
+
+impl Listeners {
+    fn add(&self, listener: ChangeListener) {
+        self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()).push(listener);
+    }
+
+    fn notify(&self, client_id: &str) {
+        for listener in self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).iter() {
+            listener(client_id);
+        }
+    }
+}
+
 /// The denylist as every part of Warrant sees it.
 #[async_trait]
 pub trait Denylist: Send + Sync + 'static {
@@ -84,4 +110,14 @@ pub trait Denylist: Send + Sync + 'static {
     async fn revoke_grant(&self, agent_id: &str, audience: &str, at: Timestamp) -> Result<(), DenylistError>;
     /// Ready: reachable and, where it keeps a copy, loaded.
     async fn ping(&self) -> Result<(), DenylistError>;
+    /// Tells every instance that these clients' stored data changed: this
+    /// instance's listeners are called before it returns, the others' when
+    /// the notice reaches them (as fast as a kill does).
+    async fn announce_changes(&self, client_ids: &[String]) -> Result<(), DenylistError>;
+    /// Calls `listener` for every change notice from now on.
+    fn watch_changes(&self, listener: ChangeListener);
+    /// While every change notice reaches this instance, a number that
+    /// changes whenever some may have been missed (a new subscription);
+    /// `None` while notices may be missed.
+    fn change_epoch(&self) -> Option<u64>;
 }

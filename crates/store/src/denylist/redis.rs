@@ -5,7 +5,7 @@
 //! `jti:<jti>` = expiry (with a TTL), `grant:<agent>|<audience>` = last
 //! grant revocation, and `loaded` = set once the content was filled from
 //! the database. Every write is a MULTI of the SET and a PUBLISH of the
-//! event on `<prefix>events`.
+//! event on `<prefix>events`; change notices are only published.
 //!
 //! Fail closed: the copy is trusted only while the subscription is up and
 //! was loaded after subscribing. Otherwise every check reads Redis directly;
@@ -14,7 +14,7 @@
 //! (which has the database) refills an empty Redis before trusting it
 //! again; a resource server (which has not) waits for one to do so.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use warrant_policy::{Clock, Timestamp};
 
 use super::cache::{decide, Cache, Event};
-use super::{Denylist, DenylistError, Inactive, TokenFacts};
+use super::{ChangeListener, Denylist, DenylistError, Inactive, Listeners, TokenFacts};
 use crate::Store;
 
 /// Longest wait for one Redis command before the check fails closed.
@@ -51,6 +51,9 @@ struct Inner {
     cache: RwLock<Cache>,
     /// The subscription is up and the copy was loaded after it started.
     live: AtomicBool,
+    /// Counts subscriptions: notices may have been missed between two.
+    epoch: AtomicU64,
+    listeners: Listeners,
     refill: Option<Refill>,
 }
 
@@ -65,6 +68,8 @@ impl RedisDenylist {
             manager: tokio::sync::Mutex::new(None),
             cache: RwLock::new(Cache::default()),
             live: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            listeners: Listeners::default(),
             refill,
         });
         tokio::spawn(follow(Arc::downgrade(&inner)));
@@ -116,6 +121,7 @@ impl Inner {
                 Event::Grant { agent_id, audience, at } => {
                     pipe.set(self.key(&format!("grant:{agent_id}|{audience}")), at.unix()).ignore()
                 }
+                Event::Changed { .. } => &mut pipe,
             };
             pipe.publish(self.channel(), event.encode()).ignore();
         }
@@ -123,9 +129,17 @@ impl Inner {
         timed(pipe.query_async::<()>(&mut conn)).await?;
         let mut cache = self.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         for event in events {
-            cache.apply(event, now);
+            self.receive(&mut cache, event, now);
         }
         Ok(())
+    }
+
+    /// Applies an event to the copy, or hands a change notice to the listeners.
+    fn receive(&self, cache: &mut Cache, event: Event, now: Timestamp) {
+        match event {
+            Event::Changed { client_id } => self.listeners.notify(&client_id),
+            event => cache.apply(event, now),
+        }
     }
 
     /// Reads what Redis holds for one token, without the copy.
@@ -234,6 +248,7 @@ async fn follow(inner: Weak<Inner>) {
         match result {
             Ok(mut pubsub) => {
                 if let Some(inner) = inner.upgrade() {
+                    inner.epoch.fetch_add(1, Ordering::SeqCst);
                     inner.live.store(true, Ordering::SeqCst);
                     tracing::info!(channel = %channel, "following the Redis denylist");
                 }
@@ -246,7 +261,8 @@ async fn follow(inner: Weak<Inner>) {
                         continue;
                     };
                     let now = inner.refill.as_ref().map_or(Timestamp(0), |r| r.clock.now());
-                    inner.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner()).apply(event, now);
+                    let mut cache = inner.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    inner.receive(&mut cache, event, now);
                 }
                 if let Some(inner) = inner.upgrade() {
                     inner.live.store(false, Ordering::SeqCst);
@@ -339,6 +355,22 @@ impl Denylist for RedisDenylist {
         } else {
             Err(DenylistError::NotLoaded)
         }
+    }
+
+    async fn announce_changes(&self, client_ids: &[String]) -> Result<(), DenylistError> {
+        let events = client_ids.iter().map(|id| Event::Changed { client_id: id.clone() }).collect();
+        self.inner.write(events, Timestamp(0)).await
+    }
+
+    fn watch_changes(&self, listener: ChangeListener) {
+        self.inner.listeners.add(listener);
+    }
+
+    fn change_epoch(&self) -> Option<u64> {
+        // The epoch is read before `live`, and `live` is set after the epoch
+        // moves: an epoch read while live belongs to the live subscription.
+        let epoch = self.inner.epoch.load(Ordering::SeqCst);
+        self.inner.live.load(Ordering::SeqCst).then_some(epoch)
     }
 }
 

@@ -10,7 +10,7 @@ use warrant_store::{AgentFilter, DenylistSnapshot, Store, StoreError};
 
 const T0: Timestamp = Timestamp(1_790_000_000);
 
-fn secret_credential(client_id: &str, kind: ClientKind) -> Credential {
+pub(crate) fn secret_credential(client_id: &str, kind: ClientKind) -> Credential {
     Credential {
         id: format!("cred_{}", uuid::Uuid::new_v4().simple()),
         client_id: ClientId::parse(client_id).unwrap(),
@@ -36,7 +36,7 @@ fn operator(id: &str, roles: &[Role]) -> Operator {
     }
 }
 
-fn resource(id: &str, audience: &str) -> Resource {
+pub(crate) fn resource(id: &str, audience: &str) -> Resource {
     let scope = |name: &str, data_class| ScopeDefinition {
         name: Scope::parse(name).unwrap(),
         description: format!("{name} access"),
@@ -54,7 +54,7 @@ fn resource(id: &str, audience: &str) -> Resource {
     }
 }
 
-fn agent(id: &str, platform: Platform, owner: &str) -> Agent {
+pub(crate) fn agent(id: &str, platform: Platform, owner: &str) -> Agent {
     Agent {
         id: id.into(),
         client_id: ClientId::parse(id).unwrap(),
@@ -73,7 +73,7 @@ fn agent(id: &str, platform: Platform, owner: &str) -> Agent {
     }
 }
 
-fn grant(id: &str, agent_id: &str, r: &Resource) -> Grant {
+pub(crate) fn grant(id: &str, agent_id: &str, r: &Resource) -> Grant {
     Grant {
         id: id.into(),
         agent_id: agent_id.into(),
@@ -98,7 +98,7 @@ fn grant(id: &str, agent_id: &str, r: &Resource) -> Grant {
     }
 }
 
-async fn seed_agent_and_resource(store: &dyn Store) -> (Agent, Resource) {
+pub(crate) async fn seed_agent_and_resource(store: &dyn Store) -> (Agent, Resource) {
     let r = resource("res_crm", "https://crm.example.com");
     store.insert_resource(&r, &secret_credential(&r.id, ClientKind::Resource)).await.unwrap();
     let a = agent("agt_1", Platform::Agentforce, "jane@example.com");

@@ -1,10 +1,12 @@
 //! The store conformance suite: every test runs against PostgreSQL (a fresh
 //! database per test, from `DATABASE_URL`) and SQLite, through the `Store`
-//! trait only. An unreachable PostgreSQL fails the run; it never skips.
+//! trait only, and once more through the `CachedStore` over SQLite. An
+//! unreachable PostgreSQL fails the run; it never skips.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit_tampering;
+mod cached;
 mod cases;
 mod redis_denylist;
 
@@ -24,6 +26,17 @@ macro_rules! conformance {
                 #[sqlx::test(migrations = "../../migrations/sqlite")]
                 async fn $case(pool: sqlx::SqlitePool) {
                     super::cases::$case(&warrant_store::SqliteStore::from_pool(pool)).await;
+                }
+            )+
+        }
+        /// The cached store passes every `Store` call through.
+        mod cached_sqlite {
+            $(
+                #[sqlx::test(migrations = "../../migrations/sqlite")]
+                async fn $case(pool: sqlx::SqlitePool) {
+                    let inner = std::sync::Arc::new(warrant_store::SqliteStore::from_pool(pool));
+                    let denylist = std::sync::Arc::new(warrant_store::denylist::MemoryDenylist::default());
+                    super::cases::$case(&warrant_store::CachedStore::new(inner, denylist)).await;
                 }
             )+
         }

@@ -18,6 +18,7 @@ use super::extract::{AdminJson, Authorized, ManageAgents, Read, Respond};
 use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 /// Most tags an agent may carry.
 const MAX_TAGS: usize = 32;

@@ -12,6 +12,7 @@ use warrant_store::audit::AuditFilter;
 use super::extract::{Authorized, Read};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;

@@ -15,6 +15,7 @@ use super::extract::{AdminJson, Authorized, ManageAgents, Read};
 use super::{agent_or_404, audit, secret_credential};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 /// A credential as the API shows it: never its secret or hash.
 pub fn shown(credential: &Credential) -> Value {

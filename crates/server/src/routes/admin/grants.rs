@@ -16,6 +16,7 @@ use super::extract::{AdminJson, Authorized, DecideGrants, ManageAgents, RevokeGr
 use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 /// Longest `max_token_ttl` a grant may set, in seconds.
 const MAX_TOKEN_TTL: i64 = 86_400;

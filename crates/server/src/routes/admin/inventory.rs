@@ -18,6 +18,7 @@ use warrant_store::AgentFilter;
 use super::extract::{Authorized, Read};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 500;

@@ -21,6 +21,7 @@ use super::extract::{AdminJson, Authorized, Respond};
 use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

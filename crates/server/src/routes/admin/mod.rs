@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::state::AppState;
+use warrant_store::Store;
 
 /// Largest admin request body accepted.
 pub const ADMIN_BODY_LIMIT: usize = 64 * 1024;

@@ -11,6 +11,7 @@ use super::extract::{AdminJson, Administer, Authorized};
 use super::{audit, secret_credential, text};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,6 +17,7 @@ use warrant_store::AgentFilter;
 use super::extract::{Authorized, Read};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 const DAY: i64 = 86_400;
 /// Grants expiring within this many seconds are "expiring soon".

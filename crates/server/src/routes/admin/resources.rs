@@ -17,6 +17,7 @@ use super::extract::{AdminJson, Administer, Authorized, Read};
 use super::{audit, secret_credential, text};
 use crate::error::AdminError;
 use crate::state::AppState;
+use warrant_store::Store;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
