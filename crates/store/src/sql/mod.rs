@@ -2,6 +2,7 @@
 //! SQLite share (`$n` parameters, `ON CONFLICT`, integer seconds, text ids)
 //! and implemented for each backend's native sqlx pool by `sql_store!`.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +24,51 @@ use crate::{AgentFilter, DenylistSnapshot, KillRecord, Store, StoreError};
 // use are in scope.
 #[macro_use]
 mod store_impl;
+
+/// Rows per multi-row statement: at most 9 parameters each, far under
+/// both backends' limits on parameters.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// `($1, …, $width), ($width+1, …), …`: `rows` tuples of numbered parameters.
+fn values_list(rows: usize, width: usize) -> String {
+    let tuple = |row: usize| {
+        let params: Vec<String> = (1..=width).map(|col| format!("${}", row * width + col)).collect();
+        format!("({})", params.join(", "))
+    };
+    (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
+}
+
+/// The last use that a batch of audit events records, latest first: per
+/// agent, its last token (time, audience); per agent and audience, the
+/// grants drawn on; per credential, its last use.
+#[derive(Debug, Default)]
+struct LastUse<'a> {
+    agents: HashMap<&'a str, (i64, &'a str)>,
+    grants: HashMap<(&'a str, &'a str), i64>,
+    credentials: HashMap<&'a str, i64>,
+}
+
+impl<'a> LastUse<'a> {
+    fn of(events: &'a [NewAuditEvent]) -> LastUse<'a> {
+        let mut last = LastUse::default();
+        for event in events.iter().filter(|e| e.action == "token.issued") {
+            let at = event.at.unix();
+            if let (Some(agent_id), Some(resource)) = (&event.agent_id, &event.resource) {
+                let agent = last.agents.entry(agent_id).or_insert((at, resource));
+                if at >= agent.0 {
+                    *agent = (at, resource);
+                }
+                let grant = last.grants.entry((agent_id, resource)).or_insert(at);
+                *grant = (*grant).max(at);
+            }
+            if let Some(credential_id) = event.detail.get("credential_id").and_then(|v| v.as_str()) {
+                let credential = last.credentials.entry(credential_id).or_insert(at);
+                *credential = (*credential).max(at);
+            }
+        }
+        last
+    }
+}
 
 /// Escapes `\\`, `%` and `_` for a LIKE pattern with `ESCAPE '\\'`.
 fn escape_like(text: &str) -> String {
@@ -121,3 +167,14 @@ impl SqliteStore {
 
 sql_store!(PgStore);
 sql_store!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_values_list_numbers_its_parameters_row_by_row() {
+        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list(1, 1), "($1)");
+    }
+}

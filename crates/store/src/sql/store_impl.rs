@@ -269,6 +269,7 @@ macro_rules! sql_store {
                 sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
                 let (mut seq, mut prev): (i64, String) =
                     sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+                let mut rows = Vec::with_capacity(events.len());
                 for event in events {
                     seq += 1;
                     let detail = event.detail.to_string();
@@ -282,26 +283,30 @@ macro_rules! sql_store {
                         event.resource.as_deref(),
                         &detail,
                     );
-                    sqlx::query(
-                        "INSERT INTO audit_events (seq, at, actor, action, agent_id, resource, detail, prev_hash, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(seq)
-                    .bind(event.at.unix())
-                    .bind(&event.actor)
-                    .bind(&event.action)
-                    .bind(event.agent_id.as_deref())
-                    .bind(event.resource.as_deref())
-                    .bind(&detail)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await?;
-                    prev = hash;
-                    if event.action == "token.issued" {
-                        record_token_use!(tx, event);
-                    }
+                    rows.push((seq, event, detail, std::mem::replace(&mut prev, hash.clone()), hash));
                 }
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO audit_events (seq, at, actor, action, agent_id, resource, detail, prev_hash, hash) \
+                         VALUES {}",
+                        values_list(chunk.len(), 9)
+                    );
+                    let mut insert = sqlx::query(&sql);
+                    for (seq, event, detail, prev_hash, hash) in chunk {
+                        insert = insert
+                            .bind(*seq)
+                            .bind(event.at.unix())
+                            .bind(&event.actor)
+                            .bind(&event.action)
+                            .bind(event.agent_id.as_deref())
+                            .bind(event.resource.as_deref())
+                            .bind(detail)
+                            .bind(prev_hash)
+                            .bind(hash);
+                    }
+                    insert.execute(&mut *tx).await?;
+                }
+                record_last_use!(tx, LastUse::of(events));
                 sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                     .bind(seq)
                     .bind(&prev)
@@ -521,37 +526,54 @@ macro_rules! sql_store {
     };
 }
 
-/// Records, in the audit batch's transaction, when an agent, its grants on
-/// the resource and its credential were last used by a `token.issued` event.
-macro_rules! record_token_use {
-    ($tx:ident, $event:expr) => {
-        if let (Some(agent_id), Some(resource)) = (&$event.agent_id, &$event.resource) {
-            let at = $event.at.unix();
-            sqlx::query(
-                "UPDATE agents SET last_token_at = $1, last_token_resource = $2 \
-                 WHERE id = $3 AND (last_token_at IS NULL OR last_token_at <= $1)",
-            )
-            .bind(at)
-            .bind(resource)
-            .bind(agent_id)
-            .execute(&mut *$tx)
-            .await?;
-            sqlx::query(
-                "UPDATE grants SET last_used_at = $1 WHERE agent_id = $2 AND status = 'approved' \
-                 AND resource_id IN (SELECT id FROM resources WHERE audience = $3)",
-            )
-            .bind(at)
-            .bind(agent_id)
-            .bind(resource)
-            .execute(&mut *$tx)
-            .await?;
+/// Writes the last use an audit batch records ([`LastUse`]) inside the
+/// transaction `$tx`: one statement per table (per [`ROWS_PER_STATEMENT`]
+/// rows), each joining the table to a `VALUES` list.
+macro_rules! record_last_use {
+    ($tx:ident, $last:expr) => {
+        let last = $last;
+        let agents: Vec<_> = last.agents.iter().collect();
+        for chunk in agents.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE agents SET last_token_at = v.column2, last_token_resource = v.column3 \
+                 FROM (VALUES {}) AS v WHERE agents.id = v.column1 \
+                 AND (agents.last_token_at IS NULL OR agents.last_token_at <= v.column2)",
+                values_list(chunk.len(), 3)
+            );
+            let mut update = sqlx::query(&sql);
+            for (agent_id, (at, resource)) in chunk {
+                update = update.bind(*agent_id).bind(*at).bind(resource);
+            }
+            update.execute(&mut *$tx).await?;
         }
-        if let Some(credential_id) = $event.detail.get("credential_id").and_then(|v| v.as_str()) {
-            sqlx::query("UPDATE credentials SET last_used_at = $1 WHERE id = $2")
-                .bind($event.at.unix())
-                .bind(credential_id)
-                .execute(&mut *$tx)
-                .await?;
+        let grants: Vec<_> = last.grants.iter().collect();
+        for chunk in grants.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE grants SET last_used_at = v.column3 FROM (VALUES {}) AS v \
+                 WHERE grants.agent_id = v.column1 AND grants.status = 'approved' \
+                 AND grants.resource_id IN (SELECT id FROM resources WHERE audience = v.column2) \
+                 AND (grants.last_used_at IS NULL OR grants.last_used_at <= v.column3)",
+                values_list(chunk.len(), 3)
+            );
+            let mut update = sqlx::query(&sql);
+            for ((agent_id, audience), at) in chunk {
+                update = update.bind(agent_id).bind(audience).bind(*at);
+            }
+            update.execute(&mut *$tx).await?;
+        }
+        let credentials: Vec<_> = last.credentials.iter().collect();
+        for chunk in credentials.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE credentials SET last_used_at = v.column2 FROM (VALUES {}) AS v \
+                 WHERE credentials.id = v.column1 \
+                 AND (credentials.last_used_at IS NULL OR credentials.last_used_at <= v.column2)",
+                values_list(chunk.len(), 2)
+            );
+            let mut update = sqlx::query(&sql);
+            for (credential_id, at) in chunk {
+                update = update.bind(*credential_id).bind(*at);
+            }
+            update.execute(&mut *$tx).await?;
         }
     };
 }

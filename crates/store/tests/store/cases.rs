@@ -410,7 +410,10 @@ pub async fn a_token_issued_event_records_last_use_in_the_same_commit(store: &dy
         resource: Some(r.audience.to_string()),
         detail: serde_json::json!({"credential_id": credential.id}),
     };
-    store.append_audit(&[issued]).await.unwrap();
+    // In one batch, an earlier token of the same agent after the later one:
+    // the last use stays the latest.
+    let earlier = NewAuditEvent { at: T0.plus(30), ..issued.clone() };
+    store.append_audit(&[issued, earlier]).await.unwrap();
     let agent = store.get_agent(&a.id).await.unwrap().unwrap();
     let last = agent.last_token.unwrap();
     assert_eq!((last.at, last.resource.as_str()), (T0.plus(40), r.audience.as_str()));
