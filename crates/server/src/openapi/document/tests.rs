@@ -1,0 +1,2 @@
+//! The committed `openapi.json` and the router, checked against the
+//! generated document.
