@@ -162,3 +162,70 @@ async fn every_admin_error_is_documented_with_the_status_and_code_it_answers() {
         );
     }
 }
+
+/// The roles that allow the permission named by a route's `Authorized<P>`.
+fn roles_allowing(permission: &str) -> BTreeSet<String> {
+    use warrant_policy::{Permission, Role};
+    let permission = match permission {
+        "Read" => Permission::Read,
+        "ManageAgents" => Permission::ManageAgents,
+        "DecideGrants" => Permission::DecideGrants,
+        "RevokeGrants" => Permission::RevokeGrants,
+        "Respond" => Permission::Respond,
+        "Administer" => Permission::Administer,
+        other => panic!("unknown requirement Authorized<{other}>"),
+    };
+    Role::ALL.iter().filter(|role| role.allows(permission)).map(|role| role.as_str().to_owned()).collect()
+}
+
+#[test]
+fn each_admin_operation_lists_exactly_the_roles_its_handler_requires() {
+    let sources = [
+        include_str!("../../routes/admin/agents.rs"),
+        include_str!("../../routes/admin/audit.rs"),
+        include_str!("../../routes/admin/credentials.rs"),
+        include_str!("../../routes/admin/grants.rs"),
+        include_str!("../../routes/admin/inventory.rs"),
+        include_str!("../../routes/admin/kill.rs"),
+        include_str!("../../routes/admin/operators.rs"),
+        include_str!("../../routes/admin/report.rs"),
+        include_str!("../../routes/admin/resources.rs"),
+    ];
+    let doc = generated();
+    let mut operations = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for operation in item.as_object().unwrap().values() {
+            if path.starts_with("/admin/v1/") {
+                operations.insert(operation["operationId"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let mut checked = BTreeSet::new();
+    for source in sources {
+        // Each annotation, then the handler it sits on, up to the next one.
+        for annotated in source.split("#[utoipa::path(").skip(1) {
+            let id = annotated.split("operation_id = \"").nth(1).unwrap().split('"').next().unwrap();
+            let requirement = annotated.split("Authorized<").nth(1).unwrap().split('>').next().unwrap();
+            let operation = doc["paths"]
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|item| item.as_object().unwrap().values())
+                .find(|operation| operation["operationId"] == id)
+                .unwrap_or_else(|| panic!("{id} is not in the document"));
+            let documented: BTreeSet<String> = operation["security"][0]["adminToken"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{id} documents no adminToken roles"))
+                .iter()
+                .map(|role| role.as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(
+                documented,
+                roles_allowing(requirement),
+                "{id}: the roles of Authorized<{requirement}>"
+            );
+            checked.insert(id.to_owned());
+        }
+    }
+    assert_eq!(checked, operations, "every admin operation is annotated on its handler");
+}
