@@ -2,8 +2,8 @@
 //! errors they can answer (`responses(..., AdminAccess, AdminNotFound)`),
 //! which refer to reusable responses under `components.responses`; the
 //! OAuth endpoints each have their own group, since RFC 6749 §5.2 gives
-//! each endpoint its own codes. The statuses and codes mirror
-//! `crate::error`; a test there-of in `document.rs` keeps them in step.
+//! each endpoint its own codes. The statuses and codes mirror what
+//! `crate::error` answers; `document/tests.rs` keeps the two in step.
 
 use std::collections::BTreeMap;
 
