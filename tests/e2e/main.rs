@@ -25,6 +25,7 @@ mod inventory_model;
 mod jwt;
 mod kill_switch;
 mod live_traffic;
+mod openapi;
 mod postgres;
 mod private_key_jwt;
 mod redis;

@@ -1,10 +1,11 @@
 //! The `warrant` server as a library: configuration, start-up (store, keys,
-//! bootstrap operator), the axum router and the admin API. `main.rs` only
-//! sets up telemetry, reads the configuration and runs an [`Application`];
-//! tests build one on port 0.
+//! bootstrap operator), the axum router, the admin API and the OpenAPI
+//! document of them all. `main.rs` only sets up telemetry, reads the
+//! configuration and runs an [`Application`]; tests build one on port 0.
 
 pub mod config;
 mod error;
+pub mod openapi;
 mod routes;
 mod startup;
 mod state;

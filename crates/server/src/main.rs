@@ -1,6 +1,7 @@
 //! The `warrant` binary: telemetry, configuration, then the subcommand:
 //! `serve` runs the identity provider, `audit verify` checks the local
-//! store, and the operator commands (see [`cli`]) talk to the admin API.
+//! store, `openapi` prints the API's OpenAPI document, and the operator
+//! commands (see [`cli`]) talk to the admin API.
 
 mod cli;
 
@@ -23,6 +24,7 @@ async fn main() -> ExitCode {
     match cli::parse(&args) {
         Ok(Command::Serve) => serve().await,
         Ok(Command::AuditVerify) => audit_verify().await,
+        Ok(Command::OpenApi) => openapi(),
         Ok(Command::Help) => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -91,6 +93,20 @@ async fn audit_verify() -> ExitCode {
         }
         Err(error) => {
             eprintln!("warrant: cannot read the audit trail: {}", error_chain(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `warrant openapi`: the document as committed in `openapi.json`.
+fn openapi() -> ExitCode {
+    match warrant_server::openapi::to_pretty_json() {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("warrant: cannot write the OpenAPI document: {error}");
             ExitCode::FAILURE
         }
     }

@@ -18,6 +18,7 @@ usage: warrant <command> [--json]
 server:
   serve                  run the identity provider (configuration from WARRANT_* variables)
   audit verify           check the audit chain in the local store (WARRANT_DATA_DIR / WARRANT_DATABASE_URL)
+  openapi                print the OpenAPI 3.1 document of the HTTP API (as served at /openapi.json)
 
 operator commands (admin API at WARRANT_URL, default http://127.0.0.1:8080):
   agents list [--platform P] [--vendor V] [--status S] [--owner O] [--tag T] [--resource AUD]
@@ -56,6 +57,8 @@ pub enum Command {
     Serve,
     /// `warrant audit verify` (the local store, no HTTP).
     AuditVerify,
+    /// `warrant openapi`: print the OpenAPI document.
+    OpenApi,
     /// An operator command spoken to the admin API.
     Admin(Box<Invocation>),
 }
@@ -184,8 +187,10 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         [] => return Err(usage("no command given")),
         ["serve"] => return Ok(Command::Serve),
         ["audit", "verify"] => return Ok(Command::AuditVerify),
+        ["openapi"] => return Ok(Command::OpenApi),
         ["serve", ..] => return Err(usage("serve takes no argument")),
         ["audit", "verify", ..] => return Err(usage("audit verify takes no argument")),
+        ["openapi", ..] => return Err(usage("openapi takes no argument")),
         ["report" | "kill" | "restore", ..] => (&words[..1], &args[1..]),
         ["agents" | "credentials" | "resources" | "grants" | "audit", _, ..] => (&words[..2], &args[2..]),
         [noun @ ("agents" | "credentials" | "resources" | "grants" | "audit")] => {

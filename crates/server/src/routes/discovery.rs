@@ -6,15 +6,32 @@ use axum::Json;
 use serde_json::{json, Value};
 use warrant_issuer::ASSERTION_ALGORITHMS;
 
+use crate::openapi::schema;
 use crate::state::AppState;
 
 /// The public signing keys.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "discovery",
+    operation_id = "jwks",
+    summary = "The public signing keys (RFC 7517)",
+    responses((status = 200, description = "The JWK Set that verifies Warrant's tokens.", body = schema::JwkSet)),
+)]
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
     let key: &serde_json::Map<String, Value> = state.tokens.key.public_jwk().as_ref();
     Json(json!({ "keys": [key] }))
 }
 
 /// The authorization-server metadata.
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "discovery",
+    operation_id = "metadata",
+    summary = "Authorization-server metadata (RFC 8414)",
+    responses((status = 200, description = "The metadata.", body = schema::AuthorizationServerMetadata)),
+)]
 pub async fn metadata(State(state): State<AppState>) -> Json<Value> {
     let issuer = &state.tokens.issuer;
     Json(json!({

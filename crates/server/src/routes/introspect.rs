@@ -15,9 +15,27 @@ use warrant_store::audit::NewAuditEvent;
 
 use super::form::authenticated_form;
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
+use crate::openapi::responses::IntrospectionErrors;
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
+#[utoipa::path(
+    post,
+    path = "/oauth2/introspect",
+    tag = "oauth",
+    operation_id = "introspect",
+    summary = "Introspect an access token (RFC 7662)",
+    description = "For registered resource servers, authenticating with the credentials `POST /admin/v1/resources` \
+                   gave them (or `private_key_jwt`). Any failure, including a token for another audience, answers \
+                   `{\"active\": false}`; the reason is logged and audited, never told.",
+    security(("clientBasic" = []), ()),
+    request_body(content = schema::IntrospectionRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Whether the token is active for the caller, and its claims if so.", body = schema::IntrospectionResponse, headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
+        IntrospectionErrors,
+    ),
+)]
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -5,6 +5,7 @@ mod discovery;
 mod form;
 mod health;
 mod introspect;
+pub mod openapi;
 mod revoke;
 mod token;
 
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi::serve))
         .nest("/admin/v1", admin::router())
         .with_state(state)
 }

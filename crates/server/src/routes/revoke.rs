@@ -12,9 +12,26 @@ use warrant_store::audit::NewAuditEvent;
 
 use super::form::authenticated_form;
 use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
+use crate::openapi::responses::RevocationErrors;
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
+#[utoipa::path(
+    post,
+    path = "/oauth2/revoke",
+    tag = "oauth",
+    operation_id = "revoke",
+    summary = "Revoke an access token (RFC 7009)",
+    description = "A client revokes one of its own access tokens; it is inactive everywhere at once. An unknown, \
+                   invalid or expired token also answers 200 (RFC 7009 §2.2).",
+    security(("clientBasic" = []), ()),
+    request_body(content = schema::RevocationRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke. No body.", headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
+        RevocationErrors,
+    ),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,

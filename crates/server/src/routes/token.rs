@@ -10,8 +10,27 @@ use axum::Json;
 
 use super::form::{authorization, form_body};
 use crate::error::{no_store, OAuthErrorResponse};
+use crate::openapi::responses::TokenErrors;
+use crate::openapi::schema;
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/oauth2/token",
+    tag = "oauth",
+    operation_id = "token",
+    summary = "Get an access token (client credentials)",
+    description = "RFC 6749 §4.4 with RFC 8707 resource indicators. The client authenticates with HTTP Basic \
+                   (`client_secret_basic`), or in the form (`client_secret_post`, or `private_key_jwt` per RFC 7523), \
+                   never two at once. Operators get their admin token here with `resource=urn:warrant:admin`. \
+                   Form bodies of at most 16 KiB.",
+    security(("clientBasic" = []), ()),
+    request_body(content = schema::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A JWT access token for one resource.", body = schema::TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
+        TokenErrors,
+    ),
+)]
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,

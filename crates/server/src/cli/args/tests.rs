@@ -29,14 +29,16 @@ fn at(text: &str) -> Timestamp {
 }
 
 #[test]
-fn serve_audit_verify_and_help_keep_their_meaning() {
+fn serve_audit_verify_openapi_and_help_keep_their_meaning() {
     assert_eq!(parse(&words("serve")).unwrap(), Command::Serve);
     assert_eq!(parse(&words("audit verify")).unwrap(), Command::AuditVerify);
+    assert_eq!(parse(&words("openapi")).unwrap(), Command::OpenApi);
     for line in ["help", "--help", "-h", "agents list --help", "grants request -h"] {
         assert_eq!(parse(&words(line)).unwrap(), Command::Help, "{line}");
     }
     refused("serve --json");
     refused("audit verify now");
+    refused("openapi --json");
 }
 
 #[test]

@@ -17,16 +17,21 @@ use warrant_policy::{
 use super::extract::{AdminJson, Authorized, ManageAgents, Read, Respond};
 use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminConflict, AdminJsonBody, AdminNotFound};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
 /// Most tags an agent may carry.
 const MAX_TAGS: usize = 32;
 
-#[derive(Deserialize)]
+/// An agent to register. Free-text fields are trimmed, at most 2,000
+/// characters; at most 32 tags.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     name: String,
+    #[schema(value_type = schema::Platform)]
     platform: Platform,
     #[serde(default)]
     vendor: String,
@@ -37,10 +42,12 @@ pub struct NewAgent {
     #[serde(default)]
     environment: String,
     #[serde(default = "nobody")]
+    #[schema(value_type = schema::ActsOnBehalfOf, default = "none")]
     acts_on_behalf_of: ActsOnBehalfOf,
     #[serde(default)]
     tags: Vec<String>,
     /// The agent's public JWK Set, for `private_key_jwt`.
+    #[schema(value_type = Option<Object>)]
     jwks: Option<Value>,
 }
 
@@ -48,6 +55,21 @@ fn nobody() -> ActsOnBehalfOf {
     ActsOnBehalfOf::Nobody
 }
 
+#[utoipa::path(
+    post,
+    path = "/agents",
+    tag = "agents",
+    operation_id = "createAgent",
+    summary = "Register an agent",
+    description = "With a `jwks` the agent authenticates with `private_key_jwt`; without one it is given a client secret, shown once.",
+    security(("adminToken" = ["requester", "admin"])),
+    request_body = NewAgent,
+    responses(
+        (status = 201, description = "The agent; `client_secret` only when registered without a `jwks`.", body = schema::AgentCreated),
+        AdminJsonBody,
+        AdminAccess,
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<ManageAgents>,
@@ -89,6 +111,21 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/agents/{id}",
+    tag = "agents",
+    operation_id = "getAgent",
+    summary = "An agent's access report",
+    description = "The agent, each grant with its resource, scopes and data classes, who requested and approved it and until when; its credentials (never a secret) and its kill history.",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    responses(
+        (status = 200, description = "The access report.", body = schema::AccessReport),
+        AdminNotFound,
+        AdminAccess,
+    ),
+)]
 pub async fn show(
     State(state): State<AppState>,
     _caller: Authorized<Read>,
@@ -132,6 +169,22 @@ pub async fn show(
 
 /// `POST /admin/v1/agents/{id}/suspend`: no token is issued to the agent
 /// until it is resumed (reversible; not a kill).
+#[utoipa::path(
+    post,
+    path = "/agents/{id}/suspend",
+    tag = "agents",
+    operation_id = "suspendAgent",
+    summary = "Suspend an agent",
+    description = "No token is issued to the agent until it is resumed (reversible; not a kill). Suspending a suspended agent changes nothing; a killed agent is a conflict.",
+    security(("adminToken" = ["responder", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    responses(
+        (status = 200, description = "The agent, now suspended.", body = schema::AgentWithAuthMethod),
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn suspend(
     State(state): State<AppState>,
     caller: Authorized<Respond>,
@@ -141,6 +194,22 @@ pub async fn suspend(
 }
 
 /// `POST /admin/v1/agents/{id}/resume`: lifts a suspension.
+#[utoipa::path(
+    post,
+    path = "/agents/{id}/resume",
+    tag = "agents",
+    operation_id = "resumeAgent",
+    summary = "Resume a suspended agent",
+    description = "Lifts a suspension. Resuming an active agent changes nothing; a killed agent is a conflict (only a restore lifts a kill).",
+    security(("adminToken" = ["responder", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    responses(
+        (status = 200, description = "The agent, now active.", body = schema::AgentWithAuthMethod),
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn resume(
     State(state): State<AppState>,
     caller: Authorized<Respond>,

@@ -11,26 +11,50 @@ use warrant_store::audit::AuditFilter;
 
 use super::extract::{Authorized, Read};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminQuery};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     agent_id: Option<String>,
     action: Option<String>,
     actor: Option<String>,
     resource: Option<String>,
+    /// Events at or after this time.
+    #[param(value_type = Option<schema::Timestamp>)]
     since: Option<Timestamp>,
+    /// Events at or before this time.
+    #[param(value_type = Option<schema::Timestamp>)]
     until: Option<Timestamp>,
+    /// Page size, 1 to 1,000 (default 100).
+    #[param(minimum = 1, maximum = 1_000)]
     limit: Option<i64>,
     /// The `next` of the previous page.
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "audit",
+    operation_id = "listAudit",
+    summary = "The audit trail",
+    description = "Events matching every given filter, oldest first, paged by `seq`: pass the answer's `next` as `cursor`. Unknown query parameters are refused.",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of events.", body = schema::AuditPage),
+        AdminQuery,
+        AdminAccess,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Authorized<Read>,

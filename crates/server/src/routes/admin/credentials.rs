@@ -14,6 +14,8 @@ use warrant_policy::{ClientId, ClientKind, Credential, CredentialMethod};
 use super::extract::{AdminJson, Authorized, ManageAgents, Read};
 use super::{agent_or_404, audit, secret_credential};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminConflict, AdminJsonBody, AdminNotFound};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
@@ -58,12 +60,33 @@ pub fn new_credential(
     }
 }
 
-#[derive(Deserialize)]
+/// A credential to add: `{}` for a new client secret.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCredential {
+    /// A public JWK Set, for `private_key_jwt`.
+    #[schema(value_type = Option<Object>)]
     jwks: Option<Value>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/agents/{id}/credentials",
+    tag = "credentials",
+    operation_id = "addCredential",
+    summary = "Add (rotate) an agent credential",
+    description = "A new client secret, or with `jwks` a JWK Set for `private_key_jwt`. The old credentials keep working until retired; an agent holds at most `WARRANT_MAX_CREDENTIALS` live ones.",
+    security(("adminToken" = ["requester", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    request_body = NewCredential,
+    responses(
+        (status = 201, description = "The credential; `client_secret` only when no `jwks` was given.", body = schema::CredentialCreated),
+        AdminJsonBody,
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<ManageAgents>,
@@ -88,6 +111,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/agents/{id}/credentials",
+    tag = "credentials",
+    operation_id = "listCredentials",
+    summary = "List an agent's credentials",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    responses(
+        (status = 200, description = "Every credential, retired ones included; never a secret.", body = schema::CredentialList),
+        AdminNotFound,
+        AdminAccess,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Authorized<Read>,
@@ -99,6 +136,22 @@ pub async fn list(
     Ok(Json(json!({"credentials": credentials.iter().map(shown).collect::<Vec<_>>()})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/agents/{id}/credentials/{credential}",
+    tag = "credentials",
+    operation_id = "retireCredential",
+    summary = "Retire an agent credential",
+    description = "The credential stops authenticating. The agent's last live credential cannot be retired.",
+    security(("adminToken" = ["requester", "admin"])),
+    params(("id" = String, Path, description = "The agent's id."), ("credential" = String, Path, description = "The credential's id.")),
+    responses(
+        (status = 200, description = "The retired credential.", body = schema::Credential),
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn retire(
     State(state): State<AppState>,
     caller: Authorized<ManageAgents>,

@@ -15,6 +15,8 @@ use warrant_policy::{
 use super::extract::{AdminJson, Authorized, DecideGrants, ManageAgents, RevokeGrants};
 use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminConflict, AdminJsonBody, AdminNotFound};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
@@ -27,17 +29,40 @@ pub fn shown(grant: Grant, now: Timestamp) -> Value {
     json!(Grant { status, ..grant })
 }
 
-#[derive(Deserialize)]
+/// Scopes requested on one resource for an agent.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
     /// The resource's audience.
+    #[schema(value_type = schema::Audience)]
     resource: Audience,
+    #[schema(value_type = Vec<schema::Scope>, min_items = 1)]
     scopes: Vec<Scope>,
     justification: String,
+    #[schema(value_type = schema::Timestamp)]
     expires_at: Timestamp,
+    /// Upper bound on the lifetime of tokens drawing on the grant, 1 to 86,400 seconds.
+    #[schema(minimum = 1, maximum = 86_400)]
     max_token_ttl: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/agents/{id}/grants",
+    tag = "grants",
+    operation_id = "requestGrant",
+    summary = "Request scopes on a resource for an agent",
+    description = "The scopes must be in the resource's catalogue; `expires_at` in the future and within `WARRANT_GRANT_MAX_LIFETIME`. A grant reaching `payment` or `credentials` data needs two approvers.",
+    security(("adminToken" = ["requester", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    request_body = GrantRequest,
+    responses(
+        (status = 201, description = "The grant, `requested`.", body = schema::Grant),
+        AdminJsonBody,
+        AdminNotFound,
+        AdminAccess,
+    ),
+)]
 pub async fn request(
     State(state): State<AppState>,
     caller: Authorized<ManageAgents>,
@@ -118,6 +143,22 @@ pub async fn request(
     Ok((StatusCode::CREATED, Json(shown(grant, now))))
 }
 
+#[utoipa::path(
+    post,
+    path = "/grants/{id}/approve",
+    tag = "grants",
+    operation_id = "approveGrant",
+    summary = "Approve a grant",
+    description = "Records the caller's approval; never the requester's (403). A grant needing two approvals stays `requested` after the first.",
+    security(("adminToken" = ["approver", "admin"])),
+    params(("id" = String, Path, description = "The grant's id.")),
+    responses(
+        (status = 200, description = "The grant after the approval.", body = schema::Grant),
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn approve(
     State(state): State<AppState>,
     caller: Authorized<DecideGrants>,
@@ -126,6 +167,22 @@ pub async fn approve(
     decide(&state, &id, GrantAction::Approve, &caller.operator_id).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/grants/{id}/deny",
+    tag = "grants",
+    operation_id = "denyGrant",
+    summary = "Deny a grant request",
+    description = "Never by the requester (403).",
+    security(("adminToken" = ["approver", "admin"])),
+    params(("id" = String, Path, description = "The grant's id.")),
+    responses(
+        (status = 200, description = "The grant, `denied`.", body = schema::Grant),
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn deny(
     State(state): State<AppState>,
     caller: Authorized<DecideGrants>,
@@ -134,6 +191,22 @@ pub async fn deny(
     decide(&state, &id, GrantAction::Deny, &caller.operator_id).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/grants/{id}/revoke",
+    tag = "grants",
+    operation_id = "revokeGrant",
+    summary = "Revoke an approved grant",
+    description = "The agent's live tokens for that resource become inactive at once (the denylist is written first).",
+    security(("adminToken" = ["approver", "responder", "admin"])),
+    params(("id" = String, Path, description = "The grant's id.")),
+    responses(
+        (status = 200, description = "The grant, `revoked`.", body = schema::Grant),
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Authorized<RevokeGrants>,

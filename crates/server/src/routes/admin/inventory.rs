@@ -17,23 +17,31 @@ use warrant_store::AgentFilter;
 
 use super::extract::{Authorized, Read};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminQuery};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryQuery {
+    #[param(value_type = Option<schema::Platform>)]
     platform: Option<Platform>,
+    #[param(value_type = Option<schema::AgentStatus>)]
     status: Option<AgentStatus>,
     owner: Option<String>,
     vendor: Option<String>,
     tag: Option<String>,
     /// An audience: agents holding an approved, unexpired grant on it.
     resource: Option<String>,
+    /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next` of the previous page.
     cursor: Option<String>,
 }
 
@@ -67,6 +75,21 @@ impl InventoryQuery {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/agents",
+    tag = "agents",
+    operation_id = "listAgents",
+    summary = "The agent inventory",
+    description = "Agents matching every given filter, oldest first, paged: pass the answer's `next` as `cursor`. Unknown query parameters are refused.",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    params(InventoryQuery),
+    responses(
+        (status = 200, description = "A page of agents.", body = schema::AgentPage),
+        AdminQuery,
+        AdminAccess,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Authorized<Read>,
@@ -86,6 +109,21 @@ pub async fn list(
 const CSV_HEADER: &str = "id,name,platform,vendor,owner,purpose,environment,acts_on_behalf_of,tags,status,\
                           created_by,created_at,last_token_at,last_token_resource,resources";
 
+#[utoipa::path(
+    get,
+    path = "/inventory.csv",
+    tag = "agents",
+    operation_id = "inventoryCsv",
+    summary = "The agent inventory as CSV",
+    description = "The inventory for spreadsheets (RFC 4180, CRLF line ends), one row per agent with the audiences it can reach. The filters are those of `GET /admin/v1/agents`; `limit` is checked but every matching agent is listed. A field starting with `=`, `+`, `-` or `@` is prefixed with `'`.",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    params(InventoryQuery),
+    responses(
+        (status = 200, description = "The CSV file.", content_type = "text/csv; charset=utf-8", body = String, headers(("Content-Disposition" = String, description = "`attachment; filename=\"warrant-inventory.csv\"`")), example = json!("id,name,platform,vendor,owner,purpose,environment,acts_on_behalf_of,tags,status,created_by,created_at,last_token_at,last_token_resource,resources\r\n")),
+        AdminQuery,
+        AdminAccess,
+    ),
+)]
 pub async fn csv(
     State(state): State<AppState>,
     _caller: Authorized<Read>,

@@ -20,24 +20,46 @@ use super::agents::shown_agent;
 use super::extract::{AdminJson, Authorized, Respond};
 use super::{agent_or_404, audit, text};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminConflict, AdminJsonBody, AdminNotFound};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
-#[derive(Deserialize)]
+/// Why: recorded in the kill history and the audit trail.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     reason: String,
 }
 
-#[derive(Deserialize)]
+/// Which agents to kill (all given selectors must match) and why.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Selector {
+    #[schema(value_type = Option<schema::Platform>)]
     platform: Option<Platform>,
     vendor: Option<String>,
     tag: Option<String>,
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/agents/{id}/kill",
+    tag = "kill switch",
+    operation_id = "killAgent",
+    summary = "Kill an agent",
+    description = "Every token the agent holds becomes inactive at once, everywhere, and it gets no new one until restored. The denylist is written first, then the database; the answer comes once both hold the kill.",
+    security(("adminToken" = ["responder", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "The kill, with every resource the agent could reach.", body = schema::Killed),
+        AdminJsonBody,
+        AdminNotFound,
+        AdminAccess,
+    ),
+)]
 pub async fn kill(
     State(state): State<AppState>,
     caller: Authorized<Respond>,
@@ -51,6 +73,21 @@ pub async fn kill(
     Ok(Json(json!({"agent_id": id, "killed_at": killed_at, "reason": reason, "resources": resources})))
 }
 
+#[utoipa::path(
+    post,
+    path = "/kill",
+    tag = "kill switch",
+    operation_id = "killMatching",
+    summary = "Kill every agent matching a selector",
+    description = "Kills every agent matching all the given selectors (at least one of `platform`, `vendor`, `tag`).",
+    security(("adminToken" = ["responder", "admin"])),
+    request_body = Selector,
+    responses(
+        (status = 200, description = "The agents killed (possibly none) and what each could reach.", body = schema::BulkKilled),
+        AdminJsonBody,
+        AdminAccess,
+    ),
+)]
 pub async fn kill_matching(
     State(state): State<AppState>,
     caller: Authorized<Respond>,
@@ -71,6 +108,24 @@ pub async fn kill_matching(
     Ok(Json(json!({"killed_at": killed_at, "reason": reason, "agents": agents})))
 }
 
+#[utoipa::path(
+    post,
+    path = "/agents/{id}/restore",
+    tag = "kill switch",
+    operation_id = "restoreAgent",
+    summary = "Restore a killed agent",
+    description = "New tokens work again; tokens issued before the kill stay dead.",
+    security(("adminToken" = ["responder", "admin"])),
+    params(("id" = String, Path, description = "The agent's id.")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "The agent, now active.", body = schema::AgentWithAuthMethod),
+        AdminJsonBody,
+        AdminNotFound,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn restore(
     State(state): State<AppState>,
     caller: Authorized<Respond>,

@@ -9,6 +9,7 @@ mod extract;
 mod grants;
 mod inventory;
 mod kill;
+pub mod openapi;
 mod operators;
 mod report;
 mod resources;

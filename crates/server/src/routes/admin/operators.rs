@@ -10,17 +10,35 @@ use warrant_policy::{ClientId, ClientKind, Operator, Roles};
 use super::extract::{AdminJson, Administer, Authorized};
 use super::{audit, secret_credential, text};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminJsonBody};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
-#[derive(Deserialize)]
+/// An operator to register.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOperator {
     name: String,
     email: String,
+    #[schema(value_type = Vec<schema::Role>, min_items = 1)]
     roles: Roles,
 }
 
+#[utoipa::path(
+    post,
+    path = "/operators",
+    tag = "operators",
+    operation_id = "createOperator",
+    summary = "Register an operator",
+    security(("adminToken" = ["admin"])),
+    request_body = NewOperator,
+    responses(
+        (status = 201, description = "The operator, with its client secret shown this once.", body = schema::OperatorCreated),
+        AdminJsonBody,
+        AdminAccess,
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<Administer>,
@@ -51,6 +69,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/operators",
+    tag = "operators",
+    operation_id = "listOperators",
+    summary = "List the operators",
+    security(("adminToken" = ["admin"])),
+    responses(
+        (status = 200, description = "Every operator.", body = schema::OperatorList),
+        AdminAccess,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Authorized<Administer>,

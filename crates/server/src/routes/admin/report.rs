@@ -16,6 +16,8 @@ use warrant_store::AgentFilter;
 
 use super::extract::{Authorized, Read};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminNotFound, AdminQuery};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
@@ -30,6 +32,19 @@ fn class_of(resource: &Resource, scope: &str) -> Option<DataClass> {
     resource.scopes.iter().find(|d| d.name.as_str() == scope).map(|d| d.data_class)
 }
 
+#[utoipa::path(
+    get,
+    path = "/report",
+    tag = "reports",
+    operation_id = "getReport",
+    summary = "The governance report",
+    description = "Agent counts by platform and status; per data class, the agents that can reach it; agents without an owner; approved grants expiring within 14 days or unused for 30.",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    responses(
+        (status = 200, description = "The report.", body = schema::Report),
+        AdminAccess,
+    ),
+)]
 pub async fn report(
     State(state): State<AppState>,
     _caller: Authorized<Read>,
@@ -91,12 +106,31 @@ fn is_unused(grant: &Grant, now: Timestamp) -> bool {
     grant.approved_at.is_some_and(|at| at <= cutoff) && grant.last_used_at.is_none_or(|at| at <= cutoff)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccessQuery {
+    /// Only scopes reaching this class of data.
+    #[param(value_type = Option<schema::DataClass>)]
     data_class: Option<DataClass>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/resources/{id}/access",
+    tag = "resources",
+    operation_id = "getResourceAccess",
+    summary = "Who can reach a resource",
+    description = "Every agent holding an approved, unexpired grant on the resource, with its scopes and their data classes.",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    params(("id" = String, Path, description = "The resource's id."), AccessQuery),
+    responses(
+        (status = 200, description = "The resource and the agents that can reach it.", body = schema::ResourceAccess),
+        AdminQuery,
+        AdminNotFound,
+        AdminAccess,
+    ),
+)]
 pub async fn access(
     State(state): State<AppState>,
     _caller: Authorized<Read>,

@@ -16,18 +16,40 @@ use warrant_policy::{
 use super::extract::{AdminJson, Administer, Authorized, Read};
 use super::{audit, secret_credential, text};
 use crate::error::AdminError;
+use crate::openapi::responses::{AdminAccess, AdminConflict, AdminJsonBody};
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
-#[derive(Deserialize)]
+/// A protected resource to register, with its scope catalogue.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewResource {
     name: String,
+    #[schema(value_type = schema::ResourceKind)]
     kind: ResourceKind,
+    #[schema(value_type = schema::Audience)]
     audience: Audience,
+    #[schema(value_type = Vec<schema::ScopeDefinition>, min_items = 1)]
     scopes: Vec<ScopeDefinition>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/resources",
+    tag = "resources",
+    operation_id = "createResource",
+    summary = "Register a protected resource",
+    description = "Registers a protected system with its scope catalogue; answers with its introspection credentials. The audience must be unique and not `urn:warrant:admin`.",
+    security(("adminToken" = ["admin"])),
+    request_body = NewResource,
+    responses(
+        (status = 201, description = "The resource, with its introspection secret shown this once.", body = schema::ResourceCreated),
+        AdminJsonBody,
+        AdminConflict,
+        AdminAccess,
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<Administer>,
@@ -71,6 +93,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/resources",
+    tag = "resources",
+    operation_id = "listResources",
+    summary = "List the protected resources",
+    security(("adminToken" = ["viewer", "requester", "approver", "responder", "admin"])),
+    responses(
+        (status = 200, description = "Every resource.", body = schema::ResourceList),
+        AdminAccess,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Authorized<Read>,
