@@ -7,6 +7,7 @@
 //! way into the next one (group commit), and each caller waits for the
 //! commit that carries its event.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -20,6 +21,10 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// Most events written in one commit.
 pub const MAX_BATCH: usize = 512;
+
+/// The writer records the last use of an agent, a grant or a credential at
+/// most once per this many seconds (each write dirties pages of its table).
+pub const LAST_USE_RESOLUTION: i64 = 60;
 
 /// An event to append; the store gives it its `seq` and hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +167,79 @@ pub async fn verify_store(store: &dyn Store) -> Result<Result<(i64, String), Cha
     Ok(Ok((seq, hash)))
 }
 
+/// The last use that audit events record, latest first: per agent, its
+/// last token (time, audience); per agent and audience, when its grants
+/// there were drawn on; per credential, its last use.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LastUse<'a> {
+    pub agents: HashMap<&'a str, (Timestamp, &'a str)>,
+    pub grants: HashMap<(&'a str, &'a str), Timestamp>,
+    pub credentials: HashMap<&'a str, Timestamp>,
+}
+
+impl<'a> LastUse<'a> {
+    /// What the `token.issued` events among `events` tell.
+    pub fn of(events: &'a [NewAuditEvent]) -> LastUse<'a> {
+        let mut last = LastUse::default();
+        for event in events.iter().filter(|e| e.action == "token.issued") {
+            let at = event.at;
+            if let (Some(agent_id), Some(resource)) = (&event.agent_id, &event.resource) {
+                let agent = last.agents.entry(agent_id).or_insert((at, resource));
+                if at >= agent.0 {
+                    *agent = (at, resource);
+                }
+                let grant = last.grants.entry((agent_id, resource)).or_insert(at);
+                *grant = (*grant).max(at);
+            }
+            if let Some(credential_id) = event.detail.get("credential_id").and_then(|v| v.as_str()) {
+                let credential = last.credentials.entry(credential_id).or_insert(at);
+                *credential = (*credential).max(at);
+            }
+        }
+        last
+    }
+}
+
+/// What the writer last recorded, so that it records each last use at most
+/// once per [`LAST_USE_RESOLUTION`].
+#[derive(Debug, Default)]
+struct LastUseThrottle {
+    agents: HashMap<String, Timestamp>,
+    grants: HashMap<(String, String), Timestamp>,
+    credentials: HashMap<String, Timestamp>,
+}
+
+impl LastUseThrottle {
+    /// Keeps the uses due for a write, and remembers them as written.
+    fn due<'a>(&mut self, mut uses: LastUse<'a>) -> LastUse<'a> {
+        fn due_in<K: std::hash::Hash + Eq, B: ?Sized + std::hash::Hash + Eq>(
+            written: &mut HashMap<K, Timestamp>,
+            key: &B,
+            owned: impl FnOnce() -> K,
+            at: Timestamp,
+        ) -> bool
+        where
+            K: std::borrow::Borrow<B>,
+        {
+            if written.get(key).is_some_and(|last| at.unix() < last.unix() + LAST_USE_RESOLUTION) {
+                return false;
+            }
+            if written.len() >= 100_000 {
+                written.retain(|_, last| at.unix() < last.unix() + LAST_USE_RESOLUTION);
+            }
+            written.insert(owned(), at);
+            true
+        }
+        uses.agents.retain(|id, (at, _)| due_in(&mut self.agents, *id, || (*id).to_owned(), *at));
+        uses.grants.retain(|(agent, audience), at| {
+            let key = ((*agent).to_owned(), (*audience).to_owned());
+            due_in(&mut self.grants, &key, || key.clone(), *at)
+        });
+        uses.credentials.retain(|id, at| due_in(&mut self.credentials, *id, || (*id).to_owned(), *at));
+        uses
+    }
+}
+
 /// Why an audit event could not be recorded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuditError {
@@ -207,9 +285,11 @@ impl AuditWriter {
 
 async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut throttle = LastUseThrottle::default();
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let events: Vec<NewAuditEvent> = batch.iter().map(|p| p.event.clone()).collect();
-        let result = match store.append_audit(&events).await {
+        let last_use = throttle.due(LastUse::of(&events));
+        let result = match store.append_audit_with(&events, &last_use).await {
             Ok(()) => Ok(()),
             Err(error) => {
                 tracing::error!(%error, events = events.len(), "audit batch not written");
@@ -248,6 +328,36 @@ mod tests {
                 event
             })
             .collect()
+    }
+
+    fn issued(agent: &str, audience: &str, credential: &str, at: i64) -> NewAuditEvent {
+        NewAuditEvent {
+            at: Timestamp(at),
+            actor: agent.into(),
+            action: "token.issued".into(),
+            agent_id: Some(agent.into()),
+            resource: Some(audience.into()),
+            detail: serde_json::json!({"credential_id": credential}),
+        }
+    }
+
+    #[test]
+    fn last_use_is_the_latest_of_a_batch_and_written_once_per_resolution() {
+        let mut throttle = LastUseThrottle::default();
+        let first = [issued("agt_1", "https://a", "cred_1", 100), issued("agt_1", "https://b", "cred_1", 90)];
+        let uses = throttle.due(LastUse::of(&first));
+        assert_eq!(uses.agents.get("agt_1"), Some(&(Timestamp(100), "https://a")));
+        assert_eq!(uses.grants.len(), 2);
+        assert_eq!(uses.credentials.get("cred_1"), Some(&Timestamp(100)));
+
+        let soon = [issued("agt_1", "https://a", "cred_1", 100 + LAST_USE_RESOLUTION - 1)];
+        assert_eq!(throttle.due(LastUse::of(&soon)), LastUse::default(), "within the resolution");
+
+        let later = [issued("agt_1", "https://a", "cred_1", 100 + LAST_USE_RESOLUTION)];
+        let uses = throttle.due(LastUse::of(&later));
+        assert_eq!((uses.agents.len(), uses.grants.len(), uses.credentials.len()), (1, 1, 1));
+        let other = [issued("agt_2", "https://a", "cred_2", 101)];
+        assert_eq!(throttle.due(LastUse::of(&other)).agents.len(), 1, "another agent is written at once");
     }
 
     #[test]

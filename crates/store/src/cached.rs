@@ -35,7 +35,7 @@ use warrant_policy::{
     Agent, AgentStatus, Audience, ClientId, Credential, Grant, Operator, Resource, Timestamp,
 };
 
-use crate::audit::{AuditEvent, AuditFilter, NewAuditEvent};
+use crate::audit::{AuditEvent, AuditFilter, LastUse, NewAuditEvent};
 use crate::denylist::Denylist;
 use crate::{AgentFilter, DenylistSnapshot, KillRecord, Store, StoreError};
 
@@ -327,8 +327,12 @@ impl Store for CachedStore {
         self.inner.insert_revoked_token(jti, agent_id, expires_at, revoked_at).await
     }
 
-    async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
-        self.inner.append_audit(events).await
+    async fn append_audit_with(
+        &self,
+        events: &[NewAuditEvent],
+        last_use: &LastUse<'_>,
+    ) -> Result<(), StoreError> {
+        self.inner.append_audit_with(events, last_use).await
     }
 
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {

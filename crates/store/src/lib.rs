@@ -122,8 +122,19 @@ pub trait Store: Send + Sync + 'static {
         revoked_at: Timestamp,
     ) -> Result<(), StoreError>;
     /// Appends events to the audit chain in one transaction, under the
-    /// chain head's lock; gives each its `seq`, `prev_hash` and `hash`.
-    async fn append_audit(&self, events: &[audit::NewAuditEvent]) -> Result<(), StoreError>;
+    /// chain head's lock; gives each its `seq`, `prev_hash` and `hash`; and
+    /// records the last use of agents, grants and credentials that the
+    /// `token.issued` events among them tell.
+    async fn append_audit(&self, events: &[audit::NewAuditEvent]) -> Result<(), StoreError> {
+        self.append_audit_with(events, &audit::LastUse::of(events)).await
+    }
+    /// [`Store::append_audit`], recording `last_use` (maybe less than the
+    /// events tell) in the same transaction.
+    async fn append_audit_with(
+        &self,
+        events: &[audit::NewAuditEvent],
+        last_use: &audit::LastUse<'_>,
+    ) -> Result<(), StoreError>;
     /// Audit events matching `filter`, in `seq` order.
     async fn list_audit(&self, filter: &audit::AuditFilter) -> Result<Vec<audit::AuditEvent>, StoreError>;
     /// The chain head: the last `seq` and its hash.

@@ -2,7 +2,6 @@
 //! SQLite share (`$n` parameters, `ON CONFLICT`, integer seconds, text ids)
 //! and implemented for each backend's native sqlx pool by `sql_store!`.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +15,7 @@ use warrant_policy::{
     Agent, AgentStatus, Audience, ClientId, Credential, Grant, Operator, Resource, Timestamp,
 };
 
-use crate::audit::{chain_hash, AuditEvent, AuditFilter, NewAuditEvent};
+use crate::audit::{chain_hash, AuditEvent, AuditFilter, LastUse, NewAuditEvent};
 use crate::rows::{AgentRow, AuditRow, CredentialRow, GrantRow, KillRow, OperatorRow, ResourceRow, ScopeRow};
 use crate::{AgentFilter, DenylistSnapshot, KillRecord, Store, StoreError};
 
@@ -36,38 +35,6 @@ fn values_list(rows: usize, width: usize) -> String {
         format!("({})", params.join(", "))
     };
     (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
-}
-
-/// The last use that a batch of audit events records, latest first: per
-/// agent, its last token (time, audience); per agent and audience, the
-/// grants drawn on; per credential, its last use.
-#[derive(Debug, Default)]
-struct LastUse<'a> {
-    agents: HashMap<&'a str, (i64, &'a str)>,
-    grants: HashMap<(&'a str, &'a str), i64>,
-    credentials: HashMap<&'a str, i64>,
-}
-
-impl<'a> LastUse<'a> {
-    fn of(events: &'a [NewAuditEvent]) -> LastUse<'a> {
-        let mut last = LastUse::default();
-        for event in events.iter().filter(|e| e.action == "token.issued") {
-            let at = event.at.unix();
-            if let (Some(agent_id), Some(resource)) = (&event.agent_id, &event.resource) {
-                let agent = last.agents.entry(agent_id).or_insert((at, resource));
-                if at >= agent.0 {
-                    *agent = (at, resource);
-                }
-                let grant = last.grants.entry((agent_id, resource)).or_insert(at);
-                *grant = (*grant).max(at);
-            }
-            if let Some(credential_id) = event.detail.get("credential_id").and_then(|v| v.as_str()) {
-                let credential = last.credentials.entry(credential_id).or_insert(at);
-                *credential = (*credential).max(at);
-            }
-        }
-        last
-    }
 }
 
 /// Escapes `\\`, `%` and `_` for a LIKE pattern with `ESCAPE '\\'`.

@@ -263,7 +263,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
+            async fn append_audit_with(&self, events: &[NewAuditEvent], last_use: &LastUse<'_>) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
                 // Taking the head's row lock first serialises every writer.
                 sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
@@ -306,7 +306,7 @@ macro_rules! sql_store {
                     }
                     insert.execute(&mut *tx).await?;
                 }
-                record_last_use!(tx, LastUse::of(events));
+                record_last_use!(tx, last_use);
                 sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                     .bind(seq)
                     .bind(&prev)
@@ -542,7 +542,7 @@ macro_rules! record_last_use {
             );
             let mut update = sqlx::query(&sql);
             for (agent_id, (at, resource)) in chunk {
-                update = update.bind(*agent_id).bind(*at).bind(resource);
+                update = update.bind(*agent_id).bind(at.unix()).bind(*resource);
             }
             update.execute(&mut *$tx).await?;
         }
@@ -557,7 +557,7 @@ macro_rules! record_last_use {
             );
             let mut update = sqlx::query(&sql);
             for ((agent_id, audience), at) in chunk {
-                update = update.bind(agent_id).bind(audience).bind(*at);
+                update = update.bind(*agent_id).bind(*audience).bind(at.unix());
             }
             update.execute(&mut *$tx).await?;
         }
@@ -571,7 +571,7 @@ macro_rules! record_last_use {
             );
             let mut update = sqlx::query(&sql);
             for (credential_id, at) in chunk {
-                update = update.bind(*credential_id).bind(*at);
+                update = update.bind(*credential_id).bind(at.unix());
             }
             update.execute(&mut *$tx).await?;
         }
