@@ -8,10 +8,12 @@ use warrant_issuer::ASSERTION_ALGORITHMS;
 
 use crate::state::AppState;
 
-/// The public signing keys.
+/// The public signing keys: the active key, the next one (published before
+/// it signs) and retired ones until every token they signed has expired.
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
-    let key: &serde_json::Map<String, Value> = state.tokens.key.public_jwk().as_ref();
-    Json(json!({ "keys": [key] }))
+    let keys = state.tokens.key.published(state.tokens.clock.now());
+    let keys: Vec<&serde_json::Map<String, Value>> = keys.iter().map(AsRef::as_ref).collect();
+    Json(json!({ "keys": keys }))
 }
 
 /// The authorization-server metadata.
