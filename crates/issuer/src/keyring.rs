@@ -419,7 +419,7 @@ mod tests {
             ]
         );
         assert_eq!(prune_expired(dir.path(), T0.plus(399)).unwrap(), Vec::<String>::new());
-        assert_eq!(prune_expired(dir.path(), T0.plus(400)).unwrap(), [old.clone()]);
+        assert_eq!(prune_expired(dir.path(), T0.plus(400)).unwrap(), std::slice::from_ref(&old));
         assert!(!retired_path(dir.path(), &old).exists());
         assert!(fs::read_dir(dir.path()).unwrap().all(|e| !e
             .unwrap()
@@ -437,7 +437,7 @@ mod tests {
         assert_eq!(second.retired, first.active);
         assert!(second.pruned.is_empty());
         let third = rotate(dir.path(), T0.plus(120), 100).unwrap();
-        assert_eq!(third.pruned, [first.retired.clone()]);
+        assert_eq!(third.pruned, std::slice::from_ref(&first.retired));
         let ring = KeyRing::load(dir.path()).unwrap();
         let mut retired: Vec<&str> = ring.retired.iter().map(|r| r.kid.as_str()).collect();
         retired.sort_unstable();

@@ -279,3 +279,32 @@ async fn bootstrap_operator(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn while_the_application_is_built_the_listener_answers_starting() {
+        let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let addr = listener.local_addr().unwrap();
+        let edge = Edge {
+            tls: None,
+            header_read_timeout: Duration::from_secs(5),
+            max_header_bytes: 16 * 1024,
+            drain_timeout: Duration::from_secs(5),
+        };
+        let starting = Starting::spawn(listener.clone(), edge);
+        let client = reqwest::Client::new();
+        let get = |path: &str| client.get(format!("http://{addr}{path}")).send();
+        let readyz = get("/readyz").await.unwrap();
+        assert_eq!(readyz.status(), 503);
+        assert_eq!(readyz.text().await.unwrap(), r#"{"status":"starting"}"#);
+        assert_eq!(get("/healthz").await.unwrap().status(), 200);
+        let token = client.post(format!("http://{addr}/oauth2/token")).send().await.unwrap();
+        assert_eq!(token.status().as_u16(), 503);
+        assert_eq!(token.headers()["retry-after"], "1");
+        starting.stop().await;
+        assert_eq!(Arc::strong_count(&listener), 1, "the listener is handed back");
+    }
+}

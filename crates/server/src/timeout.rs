@@ -47,3 +47,64 @@ pub async fn deadline(State(limit): State<Duration>, request: Request, next: Nex
         response
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::routing::{get, post};
+    use axum::Router;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    fn app(done: Arc<AtomicBool>) -> Router {
+        let slow = move || {
+            let done = done.clone();
+            async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                done.store(true, Ordering::SeqCst);
+                "late"
+            }
+        };
+        Router::new()
+            .route("/oauth2/token", post(slow.clone()))
+            .route("/admin/v1/agents/x/kill", post(slow))
+            .route("/healthz", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(Duration::from_secs(1), deadline))
+    }
+
+    async fn call(app: Router, path: &str) -> Response {
+        let method = if path == "/healthz" { "GET" } else { "POST" };
+        let request = Request::builder().method(method).uri(path).body(Body::empty()).unwrap();
+        app.oneshot(request).await.unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_over_the_deadline_gets_503_with_retry_after() {
+        let done = Arc::new(AtomicBool::new(false));
+        let response = call(app(done.clone()), "/oauth2/token").await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert!(!done.load(Ordering::SeqCst), "a token request is simply stopped");
+
+        assert_eq!(call(app(done.clone()), "/healthz").await.status(), StatusCode::OK);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_admin_action_over_the_deadline_is_answered_503_and_still_completes() {
+        let done = Arc::new(AtomicBool::new(false));
+        let response = call(app(done.clone()), "/admin/v1/agents/x/kill").await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!done.load(Ordering::SeqCst));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert!(done.load(Ordering::SeqCst), "the kill was not cut between two of its writes");
+    }
+}
