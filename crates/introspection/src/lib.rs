@@ -1,7 +1,8 @@
 //! Verification of Warrant's access tokens (RFC 9068 §4), shared by every
 //! place that accepts one: the admin API today, RFC 7662 introspection and
 //! the resource-server layer later. It checks the signature against the
-//! public keys it was given, the header (`alg: ES256`, `typ: at+jwt`, a
+//! public keys it was given (replaced whole when Warrant's keys rotate, and
+//! asked for again on an unknown `kid`), the header (`alg: ES256`, `typ: at+jwt`, a
 //! known `kid`), the issuer, the audience and the time claims; then
 //! [`introspect`] asks the denylist about revocations and kills.
 

@@ -1,7 +1,8 @@
 //! The token endpoint and what it needs: client authentication
 //! (`client_secret_basic`, `client_secret_post`, `private_key_jwt` with
 //! replay protection), the client-credentials grant, RFC 9068 JWT minting
-//! with josekit, the signing key and the secret-hashing pepper.
+//! with josekit, the signing keys (and their rotation, `keyring`), the
+//! secret-hashing pepper, and the per-client rate limit of the token endpoint.
 //!
 //! HTTP is left to the server: [`TokenService::token`] takes the
 //! `Authorization` header and the form body and answers a

@@ -19,9 +19,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
-/// Most header fields in one request (431 beyond).
-pub const MAX_HEADERS: usize = 64;
-
 /// How each connection is served.
 #[derive(Clone)]
 pub struct Edge {
@@ -73,8 +70,9 @@ pub async fn serve(
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
                 .header_read_timeout(edge.header_read_timeout)
+                // At most 100 header fields (hyper's default, parsed on the
+                // stack; setting another count moves them to the heap).
                 .max_header_size(edge.max_header_bytes)
-                .max_headers(MAX_HEADERS)
                 .keep_alive(keep_alive);
             let served = match &edge.tls {
                 None => watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await,
