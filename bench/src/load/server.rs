@@ -93,7 +93,11 @@ impl WarrantProcess {
             .env("WARRANT_BOOTSTRAP_ADMIN_ID", ADMIN_ID)
             .env("WARRANT_BOOTSTRAP_ADMIN_SECRET", admin_secret)
             // Tokens fetched before a scenario must outlive the whole run.
-            .env("WARRANT_TOKEN_TTL", "3600");
+            .env("WARRANT_TOKEN_TTL", "3600")
+            // Scenarios drive one client at thousands of requests per second:
+            // a limit that never trips, so the check's cost is still measured.
+            .env("WARRANT_TOKEN_RATE_LIMIT", "1000000")
+            .env("WARRANT_TOKEN_RATE_BURST", "1000000");
         if let Some(production) = production {
             command
                 .env("WARRANT_DATABASE_URL", &production.database_url)

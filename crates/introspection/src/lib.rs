@@ -1,7 +1,8 @@
 //! Verification of Warrant's access tokens (RFC 9068 §4), shared by every
 //! place that accepts one: the admin API today, RFC 7662 introspection and
 //! the resource-server layer later. It checks the signature against the
-//! public keys it was given, the header (`alg: ES256`, `typ: at+jwt`, a
+//! public keys it was given (replaced whole when Warrant's keys rotate, and
+//! asked for again on an unknown `kid`), the header (`alg: ES256`, `typ: at+jwt`, a
 //! known `kid`), the issuer, the audience and the time claims; then
 //! [`introspect`] asks the denylist about revocations and kills.
 
@@ -12,7 +13,7 @@ pub use introspect::{introspect, InactiveReason, Introspection};
 
 pub mod layer;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use josekit::jwk::Jwk;
 use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
@@ -66,27 +67,67 @@ pub enum VerifyError {
     IssuedInFuture,
 }
 
+/// The keys a verifier accepts, by key id.
+type KeySet = Arc<Vec<(String, EcdsaJwsVerifier)>>;
+
+/// Asked for the current keys when a token names an unknown `kid`
+/// (Warrant may have rotated); `None` when they have not changed. It
+/// should rate-limit itself: made-up key ids are cheap to send.
+pub type RefreshKeys = Arc<dyn Fn() -> Option<Vec<Jwk>> + Send + Sync>;
+
 /// Verifies access tokens signed by one of a set of ES256 keys.
 pub struct AccessTokenVerifier {
     issuer: String,
-    keys: Vec<(String, EcdsaJwsVerifier)>,
+    /// Replaced whole when the published keys change (rotation).
+    keys: RwLock<KeySet>,
+    refresh: Option<RefreshKeys>,
     /// Tokens whose signature already verified (claims still checked each time).
     verified: verified::VerifiedTokens,
+}
+
+fn key_set(keys: &[Jwk]) -> Result<KeySet, josekit::JoseError> {
+    let keys = keys
+        .iter()
+        .map(|jwk| Ok((jwk.key_id().unwrap_or_default().to_owned(), ES256.verifier_from_jwk(jwk)?)))
+        .collect::<Result<_, josekit::JoseError>>()?;
+    Ok(Arc::new(keys))
 }
 
 impl AccessTokenVerifier {
     /// A verifier for tokens of `issuer` signed by any of `keys` (public
     /// JWKs with a `kid`).
     pub fn new(issuer: impl Into<String>, keys: &[Jwk]) -> Result<AccessTokenVerifier, josekit::JoseError> {
-        let keys = keys
-            .iter()
-            .map(|jwk| Ok((jwk.key_id().unwrap_or_default().to_owned(), ES256.verifier_from_jwk(jwk)?)))
-            .collect::<Result<_, josekit::JoseError>>()?;
         Ok(AccessTokenVerifier {
             issuer: issuer.into(),
-            keys,
+            keys: RwLock::new(key_set(keys)?),
+            refresh: None,
             verified: verified::VerifiedTokens::new(verified::GENERATION),
         })
+    }
+
+    /// Asks `refresh` for the keys when a token names an unknown `kid`,
+    /// and tries once more with what it answers.
+    pub fn with_refresh(mut self, refresh: RefreshKeys) -> AccessTokenVerifier {
+        self.refresh = Some(refresh);
+        self
+    }
+
+    /// Replaces the accepted keys (public JWKs with a `kid`). A token
+    /// signed by a key no longer among them stops verifying, even one
+    /// verified before.
+    pub fn set_keys(&self, keys: &[Jwk]) -> Result<(), josekit::JoseError> {
+        let keys = key_set(keys)?;
+        *self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = keys;
+        Ok(())
+    }
+
+    /// The key ids accepted now.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.keys().iter().map(|(kid, _)| kid.clone()).collect()
+    }
+
+    fn keys(&self) -> KeySet {
+        self.keys.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     /// Verifies `token` for `audience` at `now`.
@@ -115,7 +156,7 @@ impl AccessTokenVerifier {
             }
         };
         let (kid, claims) = &*verified;
-        if !self.keys.iter().any(|(k, _)| k == kid) {
+        if !self.keys().iter().any(|(k, _)| k == kid) {
             return Err(VerifyError::UnknownKey);
         }
         let claims = claims.clone();
@@ -147,7 +188,21 @@ impl AccessTokenVerifier {
             return Err(VerifyError::Type);
         }
         let kid = text("kid").ok_or(VerifyError::UnknownKey)?;
-        let (_, verifier) = self.keys.iter().find(|(k, _)| k == kid).ok_or(VerifyError::UnknownKey)?;
+        let mut keys = self.keys();
+        if !keys.iter().any(|(k, _)| k == kid) {
+            let refreshed = self.refresh.as_ref().and_then(|refresh| refresh());
+            if let Some(jwks) = refreshed {
+                // A key that does not parse stays out; the others are taken.
+                match key_set(&jwks) {
+                    Ok(fresh) => {
+                        *self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
+                        keys = fresh;
+                    }
+                    Err(error) => tracing::warn!(%error, "the refreshed keys do not parse"),
+                }
+            }
+        }
+        let (_, verifier) = keys.iter().find(|(k, _)| k == kid).ok_or(VerifyError::UnknownKey)?;
         let (payload, _) = jwt::decode_with_verifier(token, verifier).map_err(|_| VerifyError::Signature)?;
         let claims: AccessClaims = serde_json::from_value(Value::Object(payload.claims_set().clone()))
             .map_err(|_| VerifyError::Malformed)?;
@@ -279,6 +334,53 @@ mod tests {
         }
         assert!(cache.len() <= 20, "{}", cache.len());
         assert!(cache.get("token-99").is_some() && cache.get("token-0").is_none());
+    }
+
+    #[test]
+    fn every_key_set_is_accepted_and_a_removed_key_stops_verifying() {
+        let f = fixture();
+        let other = fixture();
+        let mut other_public = other.public.clone();
+        other_public.set_key_id("k2");
+        let mut h = JwsHeader::new();
+        h.set_token_type("at+jwt");
+        h.set_key_id("k2");
+        let by_k2 = jwt::encode_with_signer(&claims(&[]), &h, &other.signer).unwrap();
+        let by_k1 = sign(&f, "at+jwt", "k1", &claims(&[]));
+        assert_eq!(f.verifier.verify(&by_k2, AUD, NOW), Err(VerifyError::UnknownKey));
+
+        f.verifier.set_keys(&[f.public.clone(), other_public.clone()]).unwrap();
+        assert!(f.verifier.verify(&by_k1, AUD, NOW).is_ok());
+        assert!(f.verifier.verify(&by_k2, AUD, NOW).is_ok());
+
+        f.verifier.set_keys(&[other_public]).unwrap();
+        assert_eq!(f.verifier.verify(&by_k1, AUD, NOW), Err(VerifyError::UnknownKey), "even when cached");
+        assert_eq!(f.verifier.key_ids(), ["k2"]);
+    }
+
+    #[test]
+    fn an_unknown_kid_asks_for_the_keys_once_more() {
+        let f = fixture();
+        let other = fixture();
+        let mut other_public = other.public.clone();
+        other_public.set_key_id("k2");
+        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (count, published) = (asked.clone(), vec![f.public.clone(), other_public]);
+        let verifier = AccessTokenVerifier::new(ISS, std::slice::from_ref(&f.public)).unwrap().with_refresh(
+            Arc::new(move || {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Some(published.clone())
+            }),
+        );
+        let mut h = JwsHeader::new();
+        h.set_token_type("at+jwt");
+        h.set_key_id("k2");
+        let by_k2 = jwt::encode_with_signer(&claims(&[]), &h, &other.signer).unwrap();
+        assert!(verifier.verify(&by_k2, AUD, NOW).is_ok());
+        assert!(verifier.verify(&sign(&f, "at+jwt", "k1", &claims(&[])), AUD, NOW).is_ok());
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1, "known keys ask nothing");
+        let stranger = sign(&f, "at+jwt", "k9", &claims(&[]));
+        assert_eq!(verifier.verify(&stranger, AUD, NOW), Err(VerifyError::UnknownKey));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Errors of loading or creating the signing key and the pepper.
+//! Errors of loading, creating or rotating the signing keys and the pepper.
 
 use std::path::PathBuf;
 
@@ -23,4 +23,12 @@ pub enum KeyError {
     PepperLength { path: PathBuf },
     #[error("the system random number generator failed")]
     Random,
+    #[error("{path} is not a retired-key record")]
+    Record {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path} must hold a public key (no private part) with the record's kid")]
+    NotPublic { path: PathBuf },
 }

@@ -16,7 +16,7 @@ use josekit::jws::ES256;
 use crate::secret::random_bytes;
 use crate::KeyError;
 
-const SIGNING_KEY_FILE: &str = "signing-es256.pem";
+pub(crate) const SIGNING_KEY_FILE: &str = "signing-es256.pem";
 const PEPPER_FILE: &str = "pepper";
 
 /// The key that signs access tokens.
@@ -41,14 +41,19 @@ impl SigningKey {
             }
             Err(source) => return Err(KeyError::Io { path, source }),
         };
-        let invalid = |source| KeyError::Invalid { path: path.clone(), source };
-        let pair = ES256.key_pair_from_pem(&pem).map_err(invalid)?;
+        SigningKey::from_pem(&pem, &path)
+    }
+
+    /// Parses an ES256 private key in PEM (`path` names it in errors).
+    pub(crate) fn from_pem(pem: &[u8], path: &Path) -> Result<SigningKey, KeyError> {
+        let invalid = |source| KeyError::Invalid { path: path.to_path_buf(), source };
+        let pair = ES256.key_pair_from_pem(pem).map_err(invalid)?;
         let mut public_jwk = pair.to_jwk_public_key();
         let kid = thumbprint(&public_jwk);
         public_jwk.set_key_id(&kid);
         public_jwk.set_algorithm("ES256");
         public_jwk.set_key_use("sig");
-        let mut signer = ES256.signer_from_pem(&pem).map_err(invalid)?;
+        let mut signer = ES256.signer_from_pem(pem).map_err(invalid)?;
         signer.set_key_id(&kid);
         Ok(SigningKey { signer, kid, public_jwk })
     }
@@ -79,7 +84,7 @@ pub fn load_or_create_pepper(dir: &Path) -> Result<[u8; 32], KeyError> {
 }
 
 /// Creates `path` with mode 0600 and writes `bytes`; never overwrites.
-fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), KeyError> {
+pub(crate) fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), KeyError> {
     let io = |source| KeyError::Io { path: path.clone(), source };
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io)?;
@@ -88,9 +93,29 @@ fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), KeyError> {
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)
 }
 
+/// Writes `bytes` to `path` (mode 0600) atomically: a temporary file in
+/// the same directory, synced, then renamed over `path`, so that a reader
+/// sees the old content or the new, never a part.
+pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", crate::new_id("w")));
+    write_private(&temporary, bytes)?;
+    fs::rename(&temporary, path).map_err(|source| {
+        let _ = fs::remove_file(&temporary);
+        KeyError::Io { path: path.to_path_buf(), source }
+    })?;
+    if let Some(dir) = path.parent() {
+        // Make the rename itself durable.
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| KeyError::Io { path: dir.to_path_buf(), source })?;
+    }
+    Ok(())
+}
+
 /// RFC 7638 thumbprint of an EC public key: SHA-256 over the required
 /// members in lexicographic order, base64url.
-fn thumbprint(jwk: &Jwk) -> String {
+pub(crate) fn thumbprint(jwk: &Jwk) -> String {
     let member = |name: &str| jwk.parameter(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     let canonical = format!(
         r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,

@@ -1,7 +1,8 @@
 //! The token endpoint and what it needs: client authentication
 //! (`client_secret_basic`, `client_secret_post`, `private_key_jwt` with
 //! replay protection), the client-credentials grant, RFC 9068 JWT minting
-//! with josekit, the signing key and the secret-hashing pepper.
+//! with josekit, the signing keys (and their rotation, `keyring`), the
+//! secret-hashing pepper, and the per-client rate limit of the token endpoint.
 //!
 //! HTTP is left to the server: [`TokenService::token`] takes the
 //! `Authorization` header and the form body and answers a
@@ -11,8 +12,10 @@ mod assertion;
 mod client_auth;
 mod error;
 pub mod grant;
+mod keyring;
 mod keys;
 mod mint;
+mod rate_limit;
 mod request;
 mod secret;
 
@@ -27,8 +30,10 @@ use warrant_store::CachedStore;
 pub use assertion::validate_client_jwks;
 pub use client_auth::AuthenticatedClient;
 pub use error::KeyError;
+pub use keyring::{list_keys, prune_expired, rotate, KeyRing, KeyStatus, RetiredKey, Rotation, SigningKeys};
 pub use keys::{load_or_create_pepper, SigningKey};
 pub use mint::{mint, TokenResponse};
+pub use rate_limit::{Limited, RateLimit};
 pub use request::{BodyCredentials, ClientForm, GrantRequest, TokenRequest};
 pub use secret::{new_id, SecretHasher, SecretString};
 
@@ -41,6 +46,8 @@ enum Who {
     Nobody,
     Claimed(Option<String>),
     Authenticated(AuthenticatedClient),
+    /// Authenticated, over its rate limit, and already audited this second.
+    Throttled(AuthenticatedClient),
 }
 
 /// Everything the token endpoint needs, shared by all requests.
@@ -48,7 +55,8 @@ pub struct TokenService {
     /// Agents, credentials and grants served from memory; every other
     /// read and write passes through to the database.
     pub store: Arc<CachedStore>,
-    pub key: Arc<SigningKey>,
+    /// The active key signs; the set is reloaded on rotation.
+    pub key: Arc<SigningKeys>,
     pub hasher: Arc<SecretHasher>,
     pub clock: Arc<dyn Clock>,
     /// The `iss` of every token.
@@ -61,6 +69,8 @@ pub struct TokenService {
     /// Consulted before a token is signed, so that a kill or a grant
     /// revocation that lands while the request is read refuses it.
     pub denylist: Arc<dyn Denylist>,
+    /// Per authenticated client, checked before the grant runs.
+    pub rate_limit: RateLimit,
 }
 
 impl TokenService {
@@ -86,6 +96,9 @@ impl TokenService {
     pub async fn token(&self, authorization: Option<&str>, form: &[u8]) -> Result<TokenResponse, OAuthError> {
         let mut who = Who::Nobody;
         let outcome = self.issue(authorization, form, &mut who).await;
+        if let Who::Throttled(_) = who {
+            return outcome.map(|(_, issued)| issued.response);
+        }
         let now = self.clock.now();
         let event = match &outcome {
             Ok((client, issued)) => NewAuditEvent {
@@ -104,7 +117,7 @@ impl TokenService {
             },
             Err(error) => {
                 let (actor, agent_id, claimed) = match who {
-                    Who::Authenticated(client) => {
+                    Who::Authenticated(client) | Who::Throttled(client) => {
                         let agent_id =
                             (client.kind == ClientKind::Agent).then(|| client.client_id.to_string());
                         (client.client_id.to_string(), agent_id, None)
@@ -136,6 +149,13 @@ impl TokenService {
         *who = Who::Claimed(client_auth::claimed_client_id(authorization, &request.credentials));
         let client = self.authenticate(authorization, &request.credentials).await?;
         *who = Who::Authenticated(client.clone());
+        if let Err(limited) = self.rate_limit.check(client.client_id.as_str()) {
+            tracing::info!(client_id = %client.client_id, "token refused: over the rate limit");
+            if !limited.audit {
+                *who = Who::Throttled(client);
+            }
+            return Err(OAuthError::rate_limited(limited.retry_after_secs()));
+        }
         let issued = match request.grant {
             GrantRequest::ClientCredentials(params) => {
                 grant::client_credentials::run(self, &client, params).await?

@@ -4,8 +4,9 @@
 
 use std::fmt;
 
-/// The `error` codes of RFC 6749 §5.2, plus `invalid_target` (RFC 8707 §2)
-/// and `server_error`.
+/// The `error` codes of RFC 6749 §5.2, plus `invalid_target` (RFC 8707 §2),
+/// `server_error`, and `temporarily_unavailable` (RFC 6749 §4.1.2.1), which
+/// the token endpoint answers to a client over its rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthErrorCode {
     InvalidRequest,
@@ -16,6 +17,7 @@ pub enum OAuthErrorCode {
     InvalidScope,
     InvalidTarget,
     ServerError,
+    TemporarilyUnavailable,
 }
 
 impl OAuthErrorCode {
@@ -30,6 +32,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::InvalidScope => "invalid_scope",
             OAuthErrorCode::InvalidTarget => "invalid_target",
             OAuthErrorCode::ServerError => "server_error",
+            OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -40,11 +43,21 @@ impl OAuthErrorCode {
 pub struct OAuthError {
     pub code: OAuthErrorCode,
     pub description: String,
+    /// Seconds after which the client may try again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
     pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> OAuthError {
-        OAuthError { code, description: description.into() }
+        OAuthError { code, description: description.into(), retry_after: None }
+    }
+    /// The client is over its rate limit; it may try again after `retry_after` seconds.
+    pub fn rate_limited(retry_after: u64) -> OAuthError {
+        OAuthError {
+            code: OAuthErrorCode::TemporarilyUnavailable,
+            description: format!("too many token requests from this client; retry after {retry_after} s"),
+            retry_after: Some(retry_after),
+        }
     }
     pub fn invalid_request(description: impl Into<String>) -> OAuthError {
         OAuthError::new(OAuthErrorCode::InvalidRequest, description)

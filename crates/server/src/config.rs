@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use warrant_issuer::SecretString;
 use warrant_policy::ClientId;
@@ -28,6 +29,15 @@ fn bad(variable: &'static str, reason: impl Into<String>) -> ConfigError {
 pub struct BootstrapAdmin {
     pub id: ClientId,
     pub secret: SecretString,
+}
+
+/// `WARRANT_TLS_CERT` and `WARRANT_TLS_KEY`: serve HTTPS with these PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// Everything Warrant reads at start.
@@ -55,6 +65,26 @@ pub struct Config {
     pub max_credentials: i64,
     /// `WARRANT_BOOTSTRAP_ADMIN_ID` and `WARRANT_BOOTSTRAP_ADMIN_SECRET`.
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// `WARRANT_TLS_CERT` and `WARRANT_TLS_KEY`; `None` serves plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// `WARRANT_TOKEN_RATE_LIMIT`: token requests per second per client
+    /// (per replica); 0 turns the limit off.
+    pub token_rate_limit: u32,
+    /// `WARRANT_TOKEN_RATE_BURST`: how many a client may send at once.
+    pub token_rate_burst: u32,
+    /// `WARRANT_REQUEST_TIMEOUT`: longest a request may take (503 after).
+    pub request_timeout: Duration,
+    /// `WARRANT_HEADER_READ_TIMEOUT`: longest a client may take to send a
+    /// request's headers (also how long an idle keep-alive connection is kept).
+    pub header_read_timeout: Duration,
+    /// `WARRANT_MAX_HEADER_BYTES`: largest request head (431 beyond).
+    pub max_header_bytes: usize,
+    /// `WARRANT_SHUTDOWN_GRACE`: on SIGTERM, how long `/readyz` answers
+    /// "draining" while requests are still served, before the listener closes.
+    pub shutdown_grace: Duration,
+    /// `WARRANT_KEYS_RELOAD_INTERVAL`: how often the keys directory is read
+    /// again for a rotation (also on SIGHUP and on an unknown `kid`).
+    pub keys_reload_interval: Duration,
 }
 
 impl Config {
@@ -155,6 +185,24 @@ impl Config {
                 return Err(bad("WARRANT_BOOTSTRAP_ADMIN_ID", "must be set with the admin secret"))
             }
         };
+        let tls = match (get("WARRANT_TLS_CERT"), get("WARRANT_TLS_KEY")) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles { cert: PathBuf::from(cert), key: PathBuf::from(key) }),
+            (Some(_), None) => return Err(bad("WARRANT_TLS_KEY", "must be set with WARRANT_TLS_CERT")),
+            (None, Some(_)) => return Err(bad("WARRANT_TLS_CERT", "must be set with WARRANT_TLS_KEY")),
+        };
+        let token_rate_limit = number("WARRANT_TOKEN_RATE_LIMIT", 100, 0..=1_000_000)?;
+        let token_rate_burst =
+            number("WARRANT_TOKEN_RATE_BURST", (2 * token_rate_limit).max(1), 1..=1_000_000)?;
+        let seconds = |variable: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| {
+            number(variable, default, range).map(|n| Duration::from_secs(n.unsigned_abs()))
+        };
+        let request_timeout = seconds("WARRANT_REQUEST_TIMEOUT", 30, 1..=3_600)?;
+        let header_read_timeout = seconds("WARRANT_HEADER_READ_TIMEOUT", 30, 1..=3_600)?;
+        let max_header_bytes = number("WARRANT_MAX_HEADER_BYTES", 16 * 1024, 1_024..=1024 * 1024)?;
+        let shutdown_grace = seconds("WARRANT_SHUTDOWN_GRACE", 0, 0..=600)?;
+        let keys_reload_interval = seconds("WARRANT_KEYS_RELOAD_INTERVAL", 10, 1..=3_600)?;
+        let small = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         Ok(Config {
             listen,
             issuer,
@@ -167,6 +215,14 @@ impl Config {
             grant_max_lifetime,
             max_credentials,
             bootstrap_admin,
+            tls,
+            token_rate_limit: small(token_rate_limit),
+            token_rate_burst: small(token_rate_burst),
+            request_timeout,
+            header_read_timeout,
+            max_header_bytes: usize::try_from(max_header_bytes).unwrap_or(usize::MAX),
+            shutdown_grace,
+            keys_reload_interval,
         })
     }
 }
@@ -234,6 +290,14 @@ mod tests {
             ("WARRANT_TOKEN_TTL", "five"),
             ("WARRANT_GRANT_MAX_LIFETIME", "0"),
             ("WARRANT_MAX_CREDENTIALS", "many"),
+            ("WARRANT_TOKEN_RATE_LIMIT", "-1"),
+            ("WARRANT_TOKEN_RATE_LIMIT", "fast"),
+            ("WARRANT_TOKEN_RATE_BURST", "0"),
+            ("WARRANT_REQUEST_TIMEOUT", "0"),
+            ("WARRANT_HEADER_READ_TIMEOUT", "1m"),
+            ("WARRANT_MAX_HEADER_BYTES", "100"),
+            ("WARRANT_SHUTDOWN_GRACE", "-5"),
+            ("WARRANT_KEYS_RELOAD_INTERVAL", "0"),
             ("WARRANT_CONFIG", "/nonexistent/warrant.toml"),
         ];
         for (variable, value) in cases {
@@ -241,11 +305,45 @@ mod tests {
             assert_eq!(err.variable, variable, "{value}");
             assert!(err.to_string().starts_with(variable));
         }
+        let err = config(&[("WARRANT_TLS_CERT", "/etc/cert.pem")]).unwrap_err();
+        assert_eq!(err.variable, "WARRANT_TLS_KEY", "the missing half is named");
+        let err = config(&[("WARRANT_TLS_KEY", "/etc/key.pem")]).unwrap_err();
+        assert_eq!(err.variable, "WARRANT_TLS_CERT");
         let err = config(&[("WARRANT_BOOTSTRAP_ADMIN_ID", "admin")]).unwrap_err();
         assert_eq!(err.variable, "WARRANT_BOOTSTRAP_ADMIN_SECRET");
         let err =
             config(&[("WARRANT_BOOTSTRAP_ADMIN_ID", "admin"), ("WARRANT_BOOTSTRAP_ADMIN_SECRET", "short")]);
         assert_eq!(err.unwrap_err().variable, "WARRANT_BOOTSTRAP_ADMIN_SECRET");
+    }
+
+    #[test]
+    fn the_edge_settings_have_defaults_and_take_values() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.token_rate_limit, c.token_rate_burst), (100, 200));
+        assert_eq!(
+            (c.request_timeout, c.header_read_timeout),
+            (Duration::from_secs(30), Duration::from_secs(30))
+        );
+        assert_eq!((c.max_header_bytes, c.shutdown_grace), (16_384, Duration::ZERO));
+        assert_eq!((c.keys_reload_interval, c.tls), (Duration::from_secs(10), None));
+
+        let c = config(&[
+            ("WARRANT_TOKEN_RATE_LIMIT", "0"),
+            ("WARRANT_REQUEST_TIMEOUT", "5"),
+            ("WARRANT_SHUTDOWN_GRACE", "3"),
+            ("WARRANT_TLS_CERT", "/etc/warrant/cert.pem"),
+            ("WARRANT_TLS_KEY", "/etc/warrant/key.pem"),
+        ])
+        .unwrap();
+        assert_eq!((c.token_rate_limit, c.token_rate_burst), (0, 1), "0 turns the limit off");
+        assert_eq!((c.request_timeout, c.shutdown_grace), (Duration::from_secs(5), Duration::from_secs(3)));
+        let tls = c.tls.unwrap();
+        assert_eq!(
+            (tls.cert.to_str(), tls.key.to_str()),
+            (Some("/etc/warrant/cert.pem"), Some("/etc/warrant/key.pem"))
+        );
+        let c = config(&[("WARRANT_TOKEN_RATE_LIMIT", "10"), ("WARRANT_TOKEN_RATE_BURST", "3")]).unwrap();
+        assert_eq!((c.token_rate_limit, c.token_rate_burst), (10, 3));
     }
 
     #[test]

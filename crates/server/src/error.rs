@@ -26,6 +26,7 @@ pub fn oauth_status(code: OAuthErrorCode) -> StatusCode {
     match code {
         OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
         OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        OAuthErrorCode::TemporarilyUnavailable => StatusCode::TOO_MANY_REQUESTS,
         OAuthErrorCode::InvalidRequest
         | OAuthErrorCode::InvalidGrant
         | OAuthErrorCode::UnauthorizedClient
@@ -58,6 +59,9 @@ impl IntoResponse for OAuthErrorResponse {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"warrant\""));
+        }
+        if let Some(seconds) = self.error.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -198,6 +202,7 @@ mod tests {
             (OAuthErrorCode::InvalidScope, 400),
             (OAuthErrorCode::InvalidTarget, 400),
             (OAuthErrorCode::ServerError, 500),
+            (OAuthErrorCode::TemporarilyUnavailable, 429),
         ];
         for (code, status) in table {
             let response = OAuthErrorResponse::from(OAuthError::new(code, "x")).into_response();
@@ -205,6 +210,13 @@ mod tests {
             assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
             assert_eq!(response.headers().contains_key(header::WWW_AUTHENTICATE), status == 401, "{code:?}");
         }
+    }
+
+    #[test]
+    fn a_rate_limited_request_is_429_with_retry_after() {
+        let response = OAuthErrorResponse::from(OAuthError::rate_limited(3)).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
     }
 
     #[test]

@@ -6,10 +6,17 @@
 pub mod config;
 mod error;
 pub mod openapi;
+mod keys;
+mod lifecycle;
 mod routes;
+mod serve;
 mod startup;
 mod state;
+mod timeout;
+mod tls;
 
 pub use config::{Config, ConfigError};
 pub use error::error_chain;
+pub use keys::KeyReloader;
 pub use startup::{Application, StartError};
+pub use tls::TlsError;

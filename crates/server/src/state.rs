@@ -7,6 +7,8 @@ use warrant_introspection::AccessTokenVerifier;
 use warrant_issuer::TokenService;
 use warrant_store::denylist::Denylist;
 
+use crate::lifecycle::Lifecycle;
+
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +22,8 @@ pub struct AppState {
     pub governance: Governance,
     /// Resource servers' audiences by client id, read once from the store.
     pub audiences: Arc<ResourceAudiences>,
+    /// Starting, ready or draining (`/readyz`).
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 /// The audience of each resource server that has introspected, by client

@@ -5,7 +5,8 @@
 //! Writers do not wait for a database round trip of their own: the
 //! [`AuditWriter`] batches the events that arrive while a commit is under
 //! way into the next one (group commit), and each caller waits for the
-//! commit that carries its event.
+//! commit that carries its event. At shutdown, [`AuditWriter::flush`]
+//! returns once every event queued before it is committed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -250,7 +251,8 @@ pub enum AuditError {
 }
 
 struct Pending {
-    event: NewAuditEvent,
+    /// `None` for a flush: answered once everything queued before it is written.
+    event: Option<NewAuditEvent>,
     done: oneshot::Sender<Result<(), AuditError>>,
 }
 
@@ -272,22 +274,40 @@ impl AuditWriter {
     /// must not wait, such as introspection); a failed write is logged.
     pub async fn enqueue(&self, event: NewAuditEvent) -> Result<(), AuditError> {
         let (done, _) = oneshot::channel();
-        self.queue.send(Pending { event, done }).await.map_err(|_| AuditError::Closed)
+        self.queue.send(Pending { event: Some(event), done }).await.map_err(|_| AuditError::Closed)
     }
 
     /// Appends `event` and returns once the commit carrying it is done.
     pub async fn record(&self, event: NewAuditEvent) -> Result<(), AuditError> {
         let (done, committed) = oneshot::channel();
-        self.queue.send(Pending { event, done }).await.map_err(|_| AuditError::Closed)?;
+        self.queue.send(Pending { event: Some(event), done }).await.map_err(|_| AuditError::Closed)?;
         committed.await.map_err(|_| AuditError::Closed)?
+    }
+
+    /// Returns once every event queued before this call (recorded or
+    /// enqueued, by any clone) is committed: what a server does before it
+    /// exits. An error if one of those batches could not be written.
+    pub async fn flush(&self) -> Result<(), AuditError> {
+        let (done, flushed) = oneshot::channel();
+        self.queue.send(Pending { event: None, done }).await.map_err(|_| AuditError::Closed)?;
+        flushed.await.map_err(|_| AuditError::Closed)?
     }
 }
 
 async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // The outcome of the batches since the last flush: a flush reports a
+    // failure of any of them.
+    let mut since_flush: Result<(), AuditError> = Ok(());
     let mut throttle = LastUseThrottle::default();
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let events: Vec<NewAuditEvent> = batch.iter().map(|p| p.event.clone()).collect();
+        let events: Vec<NewAuditEvent> = batch.iter().filter_map(|p| p.event.clone()).collect();
+        if events.is_empty() {
+            for p in batch.drain(..) {
+                let _ = p.done.send(std::mem::replace(&mut since_flush, Ok(())));
+            }
+            continue;
+        }
         let last_use = throttle.due(LastUse::of(&events));
         let result = match store.append_audit_with(&events, &last_use).await {
             Ok(()) => Ok(()),
@@ -297,8 +317,15 @@ async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pendin
             }
         };
         tracing::debug!(events = events.len(), "audit batch committed");
+        if since_flush.is_ok() {
+            since_flush = result.clone();
+        }
         for p in batch.drain(..) {
-            let _ = p.done.send(result.clone());
+            let answer = match p.event {
+                Some(_) => result.clone(),
+                None => std::mem::replace(&mut since_flush, Ok(())),
+            };
+            let _ = p.done.send(answer);
         }
     }
 }
@@ -358,6 +385,30 @@ mod tests {
         assert_eq!((uses.agents.len(), uses.grants.len(), uses.credentials.len()), (1, 1, 1));
         let other = [issued("agt_2", "https://a", "cred_2", 101)];
         assert_eq!(throttle.due(LastUse::of(&other)).agents.len(), 1, "another agent is written at once");
+    }
+
+    #[tokio::test]
+    async fn flush_returns_once_every_queued_event_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(crate::SqliteStore::open(&dir.path().join("audit.db")).await.unwrap());
+        let writer = AuditWriter::spawn(store.clone());
+        let queued = 3 * MAX_BATCH as i64 + 7;
+        for n in 0..queued {
+            let event = NewAuditEvent {
+                at: Timestamp(n),
+                actor: "system".into(),
+                action: "test.queued".into(),
+                agent_id: None,
+                resource: None,
+                detail: serde_json::json!({ "n": n }),
+            };
+            writer.enqueue(event).await.unwrap();
+        }
+        writer.flush().await.unwrap();
+        let (head, _) = store.audit_head().await.unwrap();
+        assert_eq!(head, queued, "every event queued before the flush is committed");
+        assert!(verify_store(&*store).await.unwrap().is_ok());
     }
 
     #[test]

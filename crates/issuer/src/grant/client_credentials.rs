@@ -107,8 +107,13 @@ pub(crate) async fn run(
             }
         }
     }
-    let (response, jti) =
-        mint(&service.key, &service.issuer, client.client_id.as_str(), &client.client_id, &decision)?;
+    let (response, jti) = mint(
+        &service.key.active(),
+        &service.issuer,
+        client.client_id.as_str(),
+        &client.client_id,
+        &decision,
+    )?;
     tracing::info!(
         client_id = %client.client_id,
         method = client.method,

@@ -17,8 +17,11 @@ usage: warrant <command> [--json]
 
 server:
   serve                  run the identity provider (configuration from WARRANT_* variables)
+  migrate                run the database migrations on the configured store, then exit
   audit verify           check the audit chain in the local store (WARRANT_DATA_DIR / WARRANT_DATABASE_URL)
   openapi                print the OpenAPI 3.1 document of the HTTP API (as served at /openapi.json)
+  keys list              the signing keys in WARRANT_KEYS_DIR and their states
+  keys rotate            the next key signs from now on; the active one stays published until its tokens expire
 
 operator commands (admin API at WARRANT_URL, default http://127.0.0.1:8080):
   agents list [--platform P] [--vendor V] [--status S] [--owner O] [--tag T] [--resource AUD]
@@ -59,6 +62,12 @@ pub enum Command {
     AuditVerify,
     /// `warrant openapi`: print the OpenAPI document.
     OpenApi,
+    /// `warrant migrate`: run the migrations on the configured store.
+    Migrate,
+    /// `warrant keys list` (the local keys directory).
+    KeysList,
+    /// `warrant keys rotate` (the local keys directory).
+    KeysRotate,
     /// An operator command spoken to the admin API.
     Admin(Box<Invocation>),
 }
@@ -188,9 +197,15 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         ["serve"] => return Ok(Command::Serve),
         ["audit", "verify"] => return Ok(Command::AuditVerify),
         ["openapi"] => return Ok(Command::OpenApi),
+        ["migrate"] => return Ok(Command::Migrate),
+        ["keys", "list"] => return Ok(Command::KeysList),
+        ["keys", "rotate"] => return Ok(Command::KeysRotate),
         ["serve", ..] => return Err(usage("serve takes no argument")),
         ["audit", "verify", ..] => return Err(usage("audit verify takes no argument")),
         ["openapi", ..] => return Err(usage("openapi takes no argument")),
+        ["migrate", ..] => return Err(usage("migrate takes no argument")),
+        ["keys", "list" | "rotate", ..] => return Err(usage("keys list and keys rotate take no argument")),
+        ["keys", ..] => return Err(usage("keys needs a subcommand: list or rotate")),
         ["report" | "kill" | "restore", ..] => (&words[..1], &args[1..]),
         ["agents" | "credentials" | "resources" | "grants" | "audit", _, ..] => (&words[..2], &args[2..]),
         [noun @ ("agents" | "credentials" | "resources" | "grants" | "audit")] => {

@@ -200,6 +200,15 @@ fn oauth_error(status: u16, codes: &[&str], description: &str) -> (String, RefOr
                 .build(),
         );
     }
+    if status == 429 {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                .description(Some("seconds until the client's bucket holds a request again"))
+                .build(),
+        );
+    }
     (status.to_string(), RefOr::T(response.build()))
 }
 
@@ -236,7 +245,13 @@ impl IntoResponses for TokenErrors {
              approved and unexpired on the resource; an unknown resource, one without a live grant, \
              or none given while grants span several.",
         );
-        [bad_request].into_iter().chain(oauth_common()).collect()
+        let rate_limited = oauth_error(
+            429,
+            &["temporarily_unavailable"],
+            "the authenticated client is over its rate limit on this replica \
+             (`WARRANT_TOKEN_RATE_LIMIT`, `WARRANT_TOKEN_RATE_BURST`); retry after `Retry-After` seconds.",
+        );
+        [bad_request, rate_limited, unavailable()].into_iter().chain(oauth_common()).collect()
     }
 }
 

@@ -9,7 +9,8 @@ use warrant_issuer::ASSERTION_ALGORITHMS;
 use crate::openapi::schema;
 use crate::state::AppState;
 
-/// The public signing keys.
+/// The public signing keys: the active key, the next one (published before
+/// it signs) and retired ones until every token they signed has expired.
 #[utoipa::path(
     get,
     path = "/.well-known/jwks.json",
@@ -19,8 +20,9 @@ use crate::state::AppState;
     responses((status = 200, description = "The JWK Set that verifies Warrant's tokens.", body = schema::JwkSet)),
 )]
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
-    let key: &serde_json::Map<String, Value> = state.tokens.key.public_jwk().as_ref();
-    Json(json!({ "keys": [key] }))
+    let keys = state.tokens.key.published(state.tokens.clock.now());
+    let keys: Vec<&serde_json::Map<String, Value>> = keys.iter().map(AsRef::as_ref).collect();
+    Json(json!({ "keys": keys }))
 }
 
 /// The authorization-server metadata.

@@ -3,7 +3,7 @@
 pub mod admin;
 mod discovery;
 mod form;
-mod health;
+pub(crate) mod health;
 mod introspect;
 pub mod openapi;
 mod revoke;

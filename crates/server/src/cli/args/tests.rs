@@ -42,6 +42,17 @@ fn serve_audit_verify_openapi_and_help_keep_their_meaning() {
 }
 
 #[test]
+fn migrate_and_the_keys_commands_are_local_commands() {
+    assert_eq!(parse(&words("migrate")).unwrap(), Command::Migrate);
+    assert_eq!(parse(&words("keys list")).unwrap(), Command::KeysList);
+    assert_eq!(parse(&words("keys rotate")).unwrap(), Command::KeysRotate);
+    refused("migrate now");
+    refused("keys rotate --force");
+    assert!(refused("keys").contains("list or rotate"));
+    assert!(refused("keys delete").contains("list or rotate"));
+}
+
+#[test]
 fn no_command_an_unknown_command_or_a_bare_noun_is_bad_usage() {
     assert_eq!(refused(""), "no command given");
     assert!(refused("frobnicate").contains("unknown command: frobnicate"));

@@ -113,6 +113,7 @@ async fn every_admin_error_is_documented_with_the_status_and_code_it_answers() {
         AdminError::PayloadTooLarge("x".into()),
         AdminError::UnsupportedMediaType("x".into()),
         AdminError::Unavailable(DenylistError::Timeout),
+        AdminError::NotAnnounced(StoreError::Propagation(Box::new(DenylistError::Timeout))),
         AdminError::Store(StoreError::Conflict("x")),
         AdminError::Internal(Box::new(std::io::Error::other("x"))),
     ];
@@ -128,6 +129,7 @@ async fn every_admin_error_is_documented_with_the_status_and_code_it_answers() {
             | AdminError::PayloadTooLarge(_)
             | AdminError::UnsupportedMediaType(_)
             | AdminError::Unavailable(_)
+            | AdminError::NotAnnounced(_)
             | AdminError::Store(_)
             | AdminError::Internal(_) => {}
         }
