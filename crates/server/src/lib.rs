@@ -5,9 +5,9 @@
 
 pub mod config;
 mod error;
-pub mod openapi;
 mod keys;
 mod lifecycle;
+pub mod openapi;
 mod routes;
 mod serve;
 mod startup;

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::openapi::schema;
 use crate::lifecycle::Phase;
+use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
