@@ -213,14 +213,15 @@ struct LastUseThrottle {
 impl LastUseThrottle {
     /// Keeps the uses due for a write, and remembers them as written.
     fn due<'a>(&mut self, mut uses: LastUse<'a>) -> LastUse<'a> {
-        fn due_in<K: std::hash::Hash + Eq, B: ?Sized + std::hash::Hash + Eq>(
+        fn due_in<K, B>(
             written: &mut HashMap<K, Timestamp>,
             key: &B,
             owned: impl FnOnce() -> K,
             at: Timestamp,
         ) -> bool
         where
-            K: std::borrow::Borrow<B>,
+            K: std::hash::Hash + Eq + std::borrow::Borrow<B>,
+            B: ?Sized + std::hash::Hash + Eq,
         {
             if written.get(key).is_some_and(|last| at.unix() < last.unix() + LAST_USE_RESOLUTION) {
                 return false;

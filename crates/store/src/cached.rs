@@ -371,7 +371,7 @@ impl Store for CachedStore {
     }
 
     async fn update_grant(&self, grant: &Grant, previous: &Grant) -> Result<bool, StoreError> {
-        self.announced(&[grant.agent_id.clone()], self.inner.update_grant(grant, previous)).await
+        self.announced(std::slice::from_ref(&grant.agent_id), self.inner.update_grant(grant, previous)).await
     }
 
     async fn credentials_for_client(&self, client_id: &ClientId) -> Result<Vec<Credential>, StoreError> {
