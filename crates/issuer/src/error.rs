@@ -17,6 +17,10 @@ pub enum KeyError {
         #[source]
         source: josekit::JoseError,
     },
+    #[error("{path} is not a P-256 private key")]
+    NotP256 { path: PathBuf },
+    #[error("the signing key failed to sign")]
+    Sign,
     #[error("the key could not be generated")]
     Generate(#[source] josekit::JoseError),
     #[error("{path} must hold 32 bytes")]

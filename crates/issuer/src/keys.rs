@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use josekit::jwk::Jwk;
-use josekit::jws::alg::ecdsa::EcdsaJwsSigner;
 use josekit::jws::ES256;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
 use crate::secret::random_bytes;
 use crate::KeyError;
@@ -19,9 +20,14 @@ use crate::KeyError;
 pub(crate) const SIGNING_KEY_FILE: &str = "signing-es256.pem";
 const PEPPER_FILE: &str = "pepper";
 
-/// The key that signs access tokens.
+/// The key that signs access tokens. josekit reads, generates and
+/// publishes it; ring signs with it (about twice as fast as josekit's
+/// OpenSSL path, on the token endpoint's hot path).
 pub struct SigningKey {
-    pub(crate) signer: EcdsaJwsSigner,
+    pair: EcdsaKeyPair,
+    rng: SystemRandom,
+    /// The base64url JWS header every token of this key carries.
+    header: String,
     kid: String,
     public_jwk: Jwk,
 }
@@ -53,9 +59,43 @@ impl SigningKey {
         public_jwk.set_key_id(&kid);
         public_jwk.set_algorithm("ES256");
         public_jwk.set_key_use("sig");
-        let mut signer = ES256.signer_from_pem(pem).map_err(invalid)?;
-        signer.set_key_id(&kid);
-        Ok(SigningKey { signer, kid, public_jwk })
+        // ring takes the raw private scalar and public point, which the
+        // JWKs hold whatever the PEM's layout (SEC 1 or PKCS#8).
+        let private_jwk = pair.to_jwk_private_key();
+        let coordinate = |jwk: &Jwk, name: &str| {
+            let text = jwk.parameter(name).and_then(|v| v.as_str()).unwrap_or_default();
+            match URL_SAFE_NO_PAD.decode(text) {
+                Ok(bytes) if bytes.len() == 32 => Ok(bytes),
+                _ => Err(KeyError::NotP256 { path: path.to_path_buf() }),
+            }
+        };
+        let mut public_point = vec![0x04];
+        public_point.extend(coordinate(&public_jwk, "x")?);
+        public_point.extend(coordinate(&public_jwk, "y")?);
+        let rng = SystemRandom::new();
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &coordinate(&private_jwk, "d")?,
+            &public_point,
+            &rng,
+        )
+        .map_err(|_| KeyError::NotP256 { path: path.to_path_buf() })?;
+        let header = serde_json::json!({"alg": "ES256", "typ": "at+jwt", "kid": kid});
+        let header = URL_SAFE_NO_PAD.encode(header.to_string());
+        Ok(SigningKey { pair, rng, header, kid, public_jwk })
+    }
+
+    /// Signs `claims` (a JSON object) as a compact JWS: ES256, `typ:
+    /// at+jwt`, this key's `kid`.
+    pub(crate) fn sign_jwt(&self, claims: &[u8]) -> Result<String, KeyError> {
+        let mut token = String::with_capacity(self.header.len() + claims.len() * 4 / 3 + 92);
+        token.push_str(&self.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        let signature = self.pair.sign(&self.rng, token.as_bytes()).map_err(|_| KeyError::Sign)?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+        Ok(token)
     }
 
     /// The key id (`kid`) tokens carry.
@@ -145,5 +185,22 @@ mod tests {
         assert_eq!(load_or_create_pepper(&dir).unwrap(), pepper);
         assert_eq!(fs::metadata(dir.join(PEPPER_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_token_signed_with_ring_verifies_with_the_published_key_whatever_the_pem_layout() {
+        let pair = ES256.generate_key_pair().unwrap();
+        for pem in [pair.to_pem_private_key(), pair.to_traditional_pem_private_key()] {
+            let key = SigningKey::from_pem(&pem, Path::new("test.pem")).unwrap();
+            let token = key.sign_jwt(br#"{"sub":"agt_1","exp":1}"#).unwrap();
+            let verifier = ES256.verifier_from_jwk(key.public_jwk()).unwrap();
+            let (payload, header) = josekit::jwt::decode_with_verifier(&token, &verifier).unwrap();
+            assert_eq!(payload.subject(), Some("agt_1"));
+            assert_eq!(header.token_type(), Some("at+jwt"));
+            assert_eq!(header.key_id(), Some(key.kid()));
+            let mut forged = token.clone();
+            forged.replace_range(forged.len() - 4.., "AAAA");
+            assert!(josekit::jwt::decode_with_verifier(&forged, &verifier).is_err());
+        }
     }
 }

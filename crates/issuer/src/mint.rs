@@ -2,10 +2,7 @@
 //! and the claims `iss`, `sub`, `aud`, `client_id`, `scope`, `jti`, `iat`,
 //! `exp`; and the token response (RFC 6749 §5.1).
 
-use josekit::jws::JwsHeader;
-use josekit::jwt::{self, JwtPayload};
 use serde::Serialize;
-use serde_json::Value;
 use warrant_policy::{ClientId, OAuthError, TokenDecision};
 
 use crate::client_auth::internal;
@@ -30,6 +27,19 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
+/// The claims of an access token (RFC 9068 §2.2).
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    scope: &'a str,
+    jti: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
 /// Signs an access token of `issuer` for `subject` as decided, and wraps
 /// it in the response; also returns the token's `jti`.
 pub fn mint(
@@ -40,25 +50,19 @@ pub fn mint(
     decision: &TokenDecision,
 ) -> Result<(TokenResponse, String), OAuthError> {
     let jti = uuid::Uuid::new_v4().to_string();
-    let mut header = JwsHeader::new();
-    header.set_token_type("at+jwt");
-    header.set_key_id(key.kid());
     let scope = decision.scopes.to_string();
-    let mut payload = JwtPayload::new();
-    let claims = [
-        ("iss", Value::from(issuer)),
-        ("sub", Value::from(subject)),
-        ("aud", Value::from(decision.audience.as_str())),
-        ("client_id", Value::from(client_id.as_str())),
-        ("scope", Value::from(scope.as_str())),
-        ("jti", Value::from(jti.as_str())),
-        ("iat", Value::from(decision.issued_at.unix())),
-        ("exp", Value::from(decision.expires_at.unix())),
-    ];
-    for (name, value) in claims {
-        payload.set_claim(name, Some(value)).map_err(|e| internal(&e))?;
-    }
-    let access_token = jwt::encode_with_signer(&payload, &header, &key.signer).map_err(|e| internal(&e))?;
+    let claims = Claims {
+        iss: issuer,
+        sub: subject,
+        aud: decision.audience.as_str(),
+        client_id: client_id.as_str(),
+        scope: &scope,
+        jti: &jti,
+        iat: decision.issued_at.unix(),
+        exp: decision.expires_at.unix(),
+    };
+    let claims = serde_json::to_vec(&claims).map_err(|e| internal(&e))?;
+    let access_token = key.sign_jwt(&claims).map_err(|e| internal(&e))?;
     let response = TokenResponse {
         access_token,
         token_type: "Bearer",
