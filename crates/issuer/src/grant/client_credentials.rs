@@ -114,7 +114,9 @@ pub(crate) async fn run(
         &client.client_id,
         &decision,
     )?;
-    tracing::info!(
+    // Debug, not info: every issuance is in the audit trail already, and a
+    // log line per token is a write per token on the hot path.
+    tracing::debug!(
         client_id = %client.client_id,
         method = client.method,
         aud = %decision.audience,

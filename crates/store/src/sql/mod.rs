@@ -101,6 +101,26 @@ impl PgStore {
     }
 }
 
+/// A commit checkpoints the WAL itself only past this many pages (40 MiB);
+/// [`checkpoint`] keeps it far below.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+/// How often [`checkpoint`] copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies committed WAL pages into the database file (a passive checkpoint:
+/// it never blocks a reader or the writer), so that the audit writer's
+/// commits only append to the WAL. Ends when the pool is closed.
+async fn checkpoint(pool: SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        every.tick().await;
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(%error, "WAL checkpoint failed");
+        }
+    }
+}
+
 /// The SQLite store (the embedded default).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -120,9 +140,18 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            .busy_timeout(Duration::from_secs(5))
+            // Commits leave checkpoints to a background task, unless it
+            // falls far behind.
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
+        // A local file does not drop connections: no ping before each use.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("../../migrations/sqlite").run(&pool).await?;
+        tokio::spawn(checkpoint(pool.clone()));
         Ok(SqliteStore { pool })
     }
 

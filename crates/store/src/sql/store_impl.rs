@@ -266,9 +266,10 @@ macro_rules! sql_store {
             async fn append_audit_with(&self, events: &[NewAuditEvent], last_use: &LastUse<'_>) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
                 // Taking the head's row lock first serialises every writer.
-                sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
                 let (mut seq, mut prev): (i64, String) =
-                    sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+                    sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                        .fetch_one(&mut *tx)
+                        .await?;
                 let mut rows = Vec::with_capacity(events.len());
                 for event in events {
                     seq += 1;
