@@ -124,6 +124,37 @@ async fn no_secret_or_token_of_a_whole_walkthrough_reaches_the_logs() {
     );
 }
 
+#[test]
+fn a_bad_log_format_or_filter_stops_the_binary_naming_the_variable() {
+    for (variable, value) in [("WARRANT_LOG_FORMAT", "xml"), ("RUST_LOG", "warrant_server=loud")] {
+        let output = Command::new(env!("CARGO_BIN_EXE_warrant"))
+            .arg("serve")
+            .env_clear()
+            .env(variable, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{variable}={value}: {stderr}");
+        assert!(stderr.contains(&format!("bad configuration: {variable}")), "{variable}={value}: {stderr}");
+    }
+}
+
+#[test]
+fn text_is_the_default_log_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .arg("migrate")
+        .env_clear()
+        .env("WARRANT_DATA_DIR", dir.path().join("data"))
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let first = stderr.lines().next().unwrap_or_else(|| panic!("nothing logged at debug"));
+    assert!(!first.starts_with('{') && first.contains("DEBUG"), "{first}");
+}
+
 /// The steps, as an operator, the agents and a resource server take them.
 async fn walkthrough(walk: &mut Walk, admin_secret: &str) {
     let admin = walk.token_basic(ADMIN_ID, admin_secret, &[("resource", "urn:warrant:admin")]).await;

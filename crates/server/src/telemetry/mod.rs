@@ -4,8 +4,8 @@
 //! the metrics.
 //!
 //! No secret or token is ever a field or part of a message: a test runs a
-//! whole walkthrough against the binary at `RUST_LOG=debug` and looks for
-//! every one it saw in the logs (`crates/server/tests/binary/log_secrecy.rs`).
+//! whole walkthrough against the binary at `RUST_LOG=trace` and looks for
+//! every one it saw in the logs (`crates/server/tests/logs.rs`).
 
 mod logs;
 mod request;
