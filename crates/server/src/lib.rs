@@ -8,7 +8,7 @@ pub mod config;
 mod error;
 mod keys;
 mod lifecycle;
-pub mod metrics;
+mod metrics;
 pub mod openapi;
 mod routes;
 mod serve;

@@ -12,6 +12,5 @@ mod histogram;
 mod http;
 mod registry;
 
-pub use histogram::Histogram;
-pub use http::{HttpMetrics, StatusSeries, UNMATCHED};
+pub use http::UNMATCHED;
 pub use registry::{Metrics, CONTENT_TYPE};
