@@ -19,11 +19,11 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
-use warrant_introspection::{InactiveReason, VerifyError};
+use warrant_introspection::{InactiveReason, Introspection, VerifyError};
 use warrant_issuer::{AuthenticatedClient, TokenObserver};
 use warrant_policy::{ClientKind, OAuthError, OAuthErrorCode};
 use warrant_store::audit::BatchWritten;
-use warrant_store::denylist::{Denylist, Inactive};
+use warrant_store::denylist::{Denylist, DenylistError, Inactive};
 
 use super::histogram::{Histogram, BATCH_BUCKETS, DURATION_BUCKETS};
 use super::http::HttpMetrics;
@@ -202,13 +202,21 @@ impl Metrics {
         &self.http
     }
 
-    /// An introspection answered `active: true`.
-    pub fn introspection_active(&self) {
-        self.active.inc();
+    /// What an introspection decided: active, inactive for a reason, or
+    /// unknown because the denylist could not answer (503).
+    pub fn introspected(&self, answer: &Result<Introspection, DenylistError>) {
+        match answer {
+            Ok(Introspection::Active(_)) => {
+                self.active.inc();
+            }
+            Ok(Introspection::Inactive { reason, .. }) => self.inactive(*reason),
+            Err(_) => {
+                self.unavailable.inc();
+            }
+        }
     }
 
-    /// An introspection answered `active: false`, for `reason`.
-    pub fn introspection_inactive(&self, reason: InactiveReason) {
+    fn inactive(&self, reason: InactiveReason) {
         match INACTIVE_REASONS.iter().position(|r| *r == reason).and_then(|i| self.inactive_fixed.get(i)) {
             Some(counter) => counter.inc(),
             None => self
@@ -216,11 +224,6 @@ impl Metrics {
                 .get_or_create(&vec![("result", "inactive"), ("reason", reason.as_str())])
                 .inc(),
         };
-    }
-
-    /// An introspection answered 503: the denylist could not answer.
-    pub fn introspection_unavailable(&self) {
-        self.unavailable.inc();
     }
 
     /// `agents` agents were killed.
@@ -313,7 +316,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
     use warrant_policy::ClientId;
-    use warrant_store::denylist::{DenylistError, DenylistStats, TokenFacts};
+    use warrant_store::denylist::{DenylistStats, TokenFacts};
 
     struct Fixed(DenylistStats);
 
@@ -406,10 +409,21 @@ mod tests {
         m.issued(&client(ClientKind::Agent, "client_secret_basic"));
         m.issued(&client(ClientKind::Resource, "some_new_method"));
         m.refused(&OAuthError::invalid_scope("x"));
-        m.introspection_active();
-        m.introspection_inactive(InactiveReason::Denied(Inactive::Killed));
-        m.introspection_inactive(InactiveReason::Invalid(VerifyError::Expired));
-        m.introspection_unavailable();
+        let claims = warrant_introspection::AccessClaims {
+            iss: "https://warrant.example".into(),
+            sub: "agt_1".into(),
+            aud: "https://crm.example".into(),
+            client_id: "agt_1".into(),
+            scope: warrant_policy::ScopeSet::parse("read").unwrap(),
+            jti: "j1".into(),
+            iat: 0,
+            exp: 300,
+        };
+        let inactive = |reason| Ok(Introspection::Inactive { reason, agent_id: None });
+        m.introspected(&Ok(Introspection::Active(claims)));
+        m.introspected(&inactive(InactiveReason::Denied(Inactive::Killed)));
+        m.introspected(&inactive(InactiveReason::Invalid(VerifyError::Expired)));
+        m.introspected(&Err(DenylistError::Timeout));
         m.killed(3);
         m.restored();
         m.revoked();

@@ -61,28 +61,26 @@ pub async fn introspect(
         }
     };
     let now = state.tokens.clock.now();
-    match decide(&state.verifier, &*state.denylist, &token, &audience, now).await {
-        Ok(Introspection::Active(claims)) => {
-            state.metrics.introspection_active();
-            Ok((
-                no_store(),
-                Json(json!({
-                    "active": true,
-                    "scope": claims.scope.to_string(),
-                    "client_id": claims.client_id,
-                    "sub": claims.sub,
-                    "aud": claims.aud,
-                    "iss": claims.iss,
-                    "exp": claims.exp,
-                    "iat": claims.iat,
-                    "jti": claims.jti,
-                    "token_type": "Bearer",
-                })),
-            )
-                .into_response())
-        }
+    let answer = decide(&state.verifier, &*state.denylist, &token, &audience, now).await;
+    state.metrics.introspected(&answer);
+    match answer {
+        Ok(Introspection::Active(claims)) => Ok((
+            no_store(),
+            Json(json!({
+                "active": true,
+                "scope": claims.scope.to_string(),
+                "client_id": claims.client_id,
+                "sub": claims.sub,
+                "aud": claims.aud,
+                "iss": claims.iss,
+                "exp": claims.exp,
+                "iat": claims.iat,
+                "jti": claims.jti,
+                "token_type": "Bearer",
+            })),
+        )
+            .into_response()),
         Ok(Introspection::Inactive { reason, agent_id }) => {
-            state.metrics.introspection_inactive(reason);
             tracing::info!(resource = %audience, reason = reason.as_str(), "introspection answered inactive");
             let event = NewAuditEvent {
                 at: now,
@@ -98,9 +96,6 @@ pub async fn introspect(
             }
             Ok((no_store(), Json(json!({"active": false}))).into_response())
         }
-        Err(error) => {
-            state.metrics.introspection_unavailable();
-            Ok(denylist_unavailable(&error))
-        }
+        Err(error) => Ok(denylist_unavailable(&error)),
     }
 }
