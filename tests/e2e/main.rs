@@ -27,6 +27,7 @@ mod jwt;
 mod kill_switch;
 mod lifecycle;
 mod live_traffic;
+mod metrics;
 mod openapi;
 mod postgres;
 mod private_key_jwt;

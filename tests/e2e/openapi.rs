@@ -293,7 +293,13 @@ async fn every_operation_answers_as_the_document_says() {
     let s = &mut spec;
 
     // Discovery and health.
-    for path in ["/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/healthz", "/readyz"] {
+    for path in [
+        "/.well-known/jwks.json",
+        "/.well-known/oauth-authorization-server",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
         checked(s, &anonymous, "GET", path, path, None).await;
     }
     checked(s, &anonymous, "GET", "/openapi.json", "/openapi.json", None).await;

@@ -50,6 +50,15 @@ enum Who {
     Throttled(AuthenticatedClient),
 }
 
+/// Told of every answer of [`TokenService::token`], for metrics. Called on
+/// the request's task: it must be cheap and must not block.
+pub trait TokenObserver: Send + Sync {
+    /// A token was issued to `client`.
+    fn issued(&self, client: &AuthenticatedClient);
+    /// The request was refused with `error`.
+    fn refused(&self, error: &OAuthError);
+}
+
 /// Everything the token endpoint needs, shared by all requests.
 pub struct TokenService {
     /// Agents, credentials and grants served from memory; every other
@@ -71,6 +80,8 @@ pub struct TokenService {
     pub denylist: Arc<dyn Denylist>,
     /// Per authenticated client, checked before the grant runs.
     pub rate_limit: RateLimit,
+    /// Told of each answer (issued or refused, and how).
+    pub observer: Arc<dyn TokenObserver>,
 }
 
 impl TokenService {
@@ -97,6 +108,9 @@ impl TokenService {
         let mut who = Who::Nobody;
         let outcome = self.issue(authorization, form, &mut who).await;
         if let Who::Throttled(_) = who {
+            if let Err(error) = &outcome {
+                self.observer.refused(error);
+            }
             return outcome.map(|(_, issued)| issued.response);
         }
         let now = self.clock.now();
@@ -135,7 +149,15 @@ impl TokenService {
                 }
             }
         };
-        self.audit.record(event).await.map_err(|e| client_auth::internal(&e))?;
+        if let Err(error) = self.audit.record(event).await {
+            let error = client_auth::internal(&error);
+            self.observer.refused(&error);
+            return Err(error);
+        }
+        match &outcome {
+            Ok((client, _)) => self.observer.issued(client),
+            Err(error) => self.observer.refused(error),
+        }
         outcome.map(|(_, issued)| issued.response)
     }
 

@@ -9,7 +9,6 @@ mod cli;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use tracing_subscriber::EnvFilter;
 use warrant_introspection::CLOCK_SKEW;
 use warrant_issuer::KeyStatus;
 use warrant_policy::{Clock as _, SystemClock};
@@ -19,10 +18,10 @@ use crate::cli::{Command, USAGE};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(error) = warrant_server::telemetry::init_from_env() {
+        eprintln!("warrant: bad configuration: {}", error_chain(&error));
+        return ExitCode::from(2);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(Command::Serve) => serve().await,

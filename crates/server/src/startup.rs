@@ -21,15 +21,17 @@ use warrant_issuer::{
     load_or_create_pepper, KeyError, RateLimit, SecretHasher, SecretString, SigningKeys, TokenService,
 };
 use warrant_policy::{ClientId, ClientKind, Clock, Credential, CredentialMethod, Operator, Role, Roles};
-use warrant_store::audit::AuditWriter;
+use warrant_store::audit::{AuditWriter, BatchObserver};
 use warrant_store::denylist::{Denylist, DenylistError, MemoryDenylist, RedisDenylist, Refill};
 use warrant_store::{CachedStore, Store, StoreError};
 
 use crate::config::Config;
 use crate::keys::{refresh_on_unknown_kid, KeyReloader};
+use crate::metrics::Metrics;
 use crate::routes;
 use crate::serve::{serve, Edge};
 use crate::state::{AppState, Governance};
+use crate::telemetry::Observer;
 use crate::tls::TlsError;
 
 /// Why the application could not start.
@@ -139,7 +141,12 @@ impl Application {
         let verifier = AccessTokenVerifier::new(issuer.clone(), &key.published(clock.now()))
             .map_err(StartError::Verifier)?
             .with_refresh(refresh_on_unknown_kid(key.clone(), clock.clone()));
-        let audit = AuditWriter::spawn(store.clone());
+        let metrics = Arc::new(Metrics::new(denylist.clone(), routes::templates()));
+        let batches: BatchObserver = {
+            let metrics = metrics.clone();
+            Arc::new(move |batch| metrics.audit_batch(batch))
+        };
+        let audit = AuditWriter::spawn_observed(store.clone(), batches);
         let tokens = TokenService {
             store: Arc::new(CachedStore::new(store, denylist.clone())),
             key,
@@ -150,6 +157,7 @@ impl Application {
             audit,
             denylist: denylist.clone(),
             rate_limit: RateLimit::new(config.token_rate_limit, config.token_rate_burst),
+            observer: metrics.clone(),
         };
         let governance = Governance {
             grant_max_lifetime: config.grant_max_lifetime,
@@ -162,6 +170,7 @@ impl Application {
             governance,
             audiences: Arc::default(),
             lifecycle: Arc::default(),
+            metrics,
         };
         starting.stop().await;
         tracing::info!(%addr, issuer = %state.tokens.issuer, backend = if config.database_url.is_some() { "postgres" } else { "sqlite" }, denylist = if config.redis_url.is_some() { "redis" } else { "in-process" }, "warrant is ready");
@@ -203,9 +212,13 @@ impl Application {
         } = self;
         let (lifecycle, audit) = (state.lifecycle.clone(), state.tokens.audit.clone());
         let reloads = tokio::spawn(KeyReloader::new(state.clone()).every(keys_reload_interval));
+        let observer = Arc::new(Observer::new(state.metrics.clone()));
         let router = routes::router(state)
             .layer(axum::middleware::from_fn_with_state(request_timeout, crate::timeout::deadline))
-            .layer(DefaultBodyLimit::max(routes::admin::ADMIN_BODY_LIMIT));
+            .layer(DefaultBodyLimit::max(routes::admin::ADMIN_BODY_LIMIT))
+            // Outermost, so that the request id, the span and the duration
+            // cover the deadline's answers too.
+            .layer(axum::middleware::from_fn_with_state(observer, crate::telemetry::observe));
         let stop = async move {
             shutdown.await;
             lifecycle.drain();

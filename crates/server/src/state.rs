@@ -8,6 +8,7 @@ use warrant_issuer::TokenService;
 use warrant_store::denylist::Denylist;
 
 use crate::lifecycle::Lifecycle;
+use crate::metrics::Metrics;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -24,6 +25,9 @@ pub struct AppState {
     pub audiences: Arc<ResourceAudiences>,
     /// Starting, ready or draining (`/readyz`).
     pub lifecycle: Arc<Lifecycle>,
+    /// What `/metrics` exposes; the token service and the audit writer
+    /// record through it too.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The audience of each resource server that has introspected, by client

@@ -15,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use tracing::Instrument as _;
 
 use crate::error::no_store;
 
@@ -28,7 +29,8 @@ pub async fn deadline(State(limit): State<Duration>, request: Request, next: Nex
     let answered = if CANCEL_SAFE.contains(&path) {
         tokio::time::timeout(limit, next.run(request)).await.ok()
     } else {
-        let work = tokio::spawn(next.run(request));
+        // In the request's span, so that its log lines keep its request id.
+        let work = tokio::spawn(next.run(request).in_current_span());
         match tokio::time::timeout(limit, work).await {
             Ok(Ok(response)) => Some(response),
             Ok(Err(error)) => {

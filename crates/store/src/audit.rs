@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -257,6 +258,18 @@ struct Pending {
     done: oneshot::Sender<Result<(), AuditError>>,
 }
 
+/// One batch the writer tried to commit: how many events, how long the
+/// commit took, and whether it succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchWritten {
+    pub events: usize,
+    pub elapsed: Duration,
+    pub committed: bool,
+}
+
+/// Called by the writer task after each batch (metrics); it must not block.
+pub type BatchObserver = Arc<dyn Fn(BatchWritten) + Send + Sync>;
+
 /// Appends events with group commit. Cheap to clone.
 #[derive(Clone)]
 pub struct AuditWriter {
@@ -266,8 +279,13 @@ pub struct AuditWriter {
 impl AuditWriter {
     /// Starts the writer task over `store`.
     pub fn spawn(store: Arc<dyn Store>) -> AuditWriter {
+        AuditWriter::spawn_observed(store, Arc::new(|_| {}))
+    }
+
+    /// Starts the writer task over `store`, telling `observer` of each batch.
+    pub fn spawn_observed(store: Arc<dyn Store>, observer: BatchObserver) -> AuditWriter {
         let (queue, pending) = mpsc::channel(MAX_BATCH * 8);
-        tokio::spawn(write_batches(store, pending));
+        tokio::spawn(write_batches(store, pending, observer));
         AuditWriter { queue }
     }
 
@@ -295,7 +313,7 @@ impl AuditWriter {
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
+async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>, observer: BatchObserver) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // The outcome of the batches since the last flush: a flush reports a
     // failure of any of them.
@@ -310,7 +328,11 @@ async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pendin
             continue;
         }
         let last_use = throttle.due(LastUse::of(&events));
-        let result = match store.append_audit_with(&events, &last_use).await {
+        let started = Instant::now();
+        let written = store.append_audit_with(&events, &last_use).await;
+        let report =
+            BatchWritten { events: events.len(), elapsed: started.elapsed(), committed: written.is_ok() };
+        let result = match written {
             Ok(()) => Ok(()),
             Err(error) => {
                 tracing::error!(%error, events = events.len(), "audit batch not written");
@@ -328,6 +350,7 @@ async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pendin
             };
             let _ = p.done.send(answer);
         }
+        observer(report);
     }
 }
 

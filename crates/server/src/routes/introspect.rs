@@ -61,7 +61,9 @@ pub async fn introspect(
         }
     };
     let now = state.tokens.clock.now();
-    match decide(&state.verifier, &*state.denylist, &token, &audience, now).await {
+    let answer = decide(&state.verifier, &*state.denylist, &token, &audience, now).await;
+    state.metrics.introspected(&answer);
+    match answer {
         Ok(Introspection::Active(claims)) => Ok((
             no_store(),
             Json(json!({

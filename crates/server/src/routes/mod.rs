@@ -5,6 +5,7 @@ mod discovery;
 mod form;
 pub(crate) mod health;
 mod introspect;
+mod metrics;
 pub mod openapi;
 mod revoke;
 mod token;
@@ -28,7 +29,15 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::serve))
         .route("/openapi.json", get(openapi::serve))
         .nest("/admin/v1", admin::router())
         .with_state(state)
+}
+
+/// The route templates of [`router`] as axum's `MatchedPath` names them:
+/// the paths of the OpenAPI document, which a test keeps equal to the
+/// router's routes (`openapi::document::tests`).
+pub fn templates() -> Vec<String> {
+    crate::openapi::document().paths.paths.into_keys().collect()
 }

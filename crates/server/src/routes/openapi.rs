@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as Document;
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, discovery, health, introspect, revoke, token};
+use super::{admin, discovery, health, introspect, metrics, revoke, token};
 use crate::openapi::responses::admin_error_components;
 use crate::openapi::schema::{AdminErrorBody, OAuthErrorBody};
 
@@ -33,6 +33,7 @@ pub const CLIENT_BASIC: &str = "clientBasic";
         discovery::metadata,
         health::healthz,
         health::readyz,
+        metrics::serve,
         serve,
     ),
     nest((path = "/admin/v1", api = admin::openapi::AdminApi)),
@@ -41,7 +42,7 @@ pub const CLIENT_BASIC: &str = "clientBasic";
     tags(
         (name = "oauth", description = "The OAuth 2.0 endpoints: form bodies, RFC 6749 §5.2 errors, `Cache-Control: no-store`."),
         (name = "discovery", description = "Public keys and RFC 8414 metadata."),
-        (name = "health", description = "Liveness, readiness and this document."),
+        (name = "health", description = "Liveness, readiness, metrics and this document."),
         (name = "operators", description = "People (or their automation) using the admin API."),
         (name = "resources", description = "Protected systems, their scope catalogue and who can reach them."),
         (name = "agents", description = "The agent inventory, access reports and suspension."),

@@ -60,6 +60,7 @@ pub async fn revoke(
             OAuthErrorResponse::from(OAuthError::server_error())
         },
     )?;
+    state.metrics.revoked();
     tracing::info!(client_id = %caller.client_id, "access token revoked");
     let event = NewAuditEvent {
         at: now,

@@ -38,7 +38,10 @@ pub async fn token(
 ) -> Response {
     let body = match form_body(&headers, body) {
         Ok(body) => body,
-        Err(error) => return error.into_response(),
+        Err(error) => {
+            state.tokens.observer.refused(&error.error);
+            return error.into_response();
+        }
     };
     match state.tokens.token(authorization(&headers), &body).await {
         Ok(response) => (no_store(), Json(response)).into_response(),

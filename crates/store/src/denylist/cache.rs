@@ -109,6 +109,11 @@ impl Cache {
         }
     }
 
+    /// The number of kills, revoked tokens and revoked grants held.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        (self.kills.len(), self.tokens.len(), self.grants.len())
+    }
+
     pub fn check(&self, token: &TokenFacts<'_>) -> Option<Inactive> {
         decide(
             self.tokens.contains_key(token.jti),

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use warrant_policy::Timestamp;
 
 use super::cache::{Cache, Event};
-use super::{ChangeListener, Denylist, DenylistError, Inactive, Listeners, TokenFacts};
+use super::{ChangeListener, Denylist, DenylistError, DenylistStats, Inactive, Listeners, TokenFacts};
 use crate::Store;
 
 /// A denylist held in this process only.
@@ -77,5 +77,11 @@ impl Denylist for MemoryDenylist {
     /// One process: no notice is ever missed.
     fn change_epoch(&self) -> Option<u64> {
         Some(0)
+    }
+
+    fn stats(&self) -> DenylistStats {
+        let (kills, tokens, grants) =
+            self.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner()).sizes();
+        DenylistStats { following: true, kills, tokens, grants }
     }
 }

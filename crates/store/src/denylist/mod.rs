@@ -59,6 +59,21 @@ impl Inactive {
     }
 }
 
+/// What a denylist holds in memory and whether it trusts it, read for
+/// monitoring (the `/metrics` gauges).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DenylistStats {
+    /// Whether checks are answered from the in-memory copy: the Redis
+    /// subscription is up and the copy loaded (always, in process).
+    pub following: bool,
+    /// Agents with a kill time.
+    pub kills: usize,
+    /// Revoked token ids (expired ones are pruned now and then, not at once).
+    pub tokens: usize,
+    /// Agent and audience pairs with a grant revocation time.
+    pub grants: usize,
+}
+
 /// The denylist cannot answer; callers fail closed (503, never active).
 #[derive(Debug, thiserror::Error)]
 pub enum DenylistError {
@@ -120,4 +135,9 @@ pub trait Denylist: Send + Sync + 'static {
     /// changes whenever some may have been missed (a new subscription);
     /// `None` while notices may be missed.
     fn change_epoch(&self) -> Option<u64>;
+    /// What the in-memory copy holds, and whether it is followed; nothing
+    /// (the default) for a denylist that keeps no copy.
+    fn stats(&self) -> DenylistStats {
+        DenylistStats::default()
+    }
 }

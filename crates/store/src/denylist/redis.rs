@@ -24,7 +24,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use warrant_policy::{Clock, Timestamp};
 
 use super::cache::{decide, Cache, Event};
-use super::{ChangeListener, Denylist, DenylistError, Inactive, Listeners, TokenFacts};
+use super::{ChangeListener, Denylist, DenylistError, DenylistStats, Inactive, Listeners, TokenFacts};
 use crate::Store;
 
 /// Longest wait for one Redis command before the check fails closed.
@@ -371,6 +371,13 @@ impl Denylist for RedisDenylist {
         // moves: an epoch read while live belongs to the live subscription.
         let epoch = self.inner.epoch.load(Ordering::SeqCst);
         self.inner.live.load(Ordering::SeqCst).then_some(epoch)
+    }
+
+    fn stats(&self) -> DenylistStats {
+        let following = self.is_following();
+        let (kills, tokens, grants) =
+            self.inner.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner()).sizes();
+        DenylistStats { following, kills, tokens, grants }
     }
 }
 

@@ -139,6 +139,7 @@ pub async fn restore(
     if !store.restore_agent(&id, now, &caller.operator_id, &reason).await? {
         return Err(AdminError::Conflict(format!("the agent is {}, not killed", agent.status)));
     }
+    state.metrics.restored();
     tracing::warn!(agent_id = %id, actor = %caller.operator_id, reason = %reason, "agent restored");
     audit(&state, &caller.operator_id, "agent.restored", Some(&id), None, json!({"reason": reason})).await?;
     let credentials = store.credentials_for_client(&agent.client_id).await?;
@@ -161,6 +162,7 @@ async fn kill_agents(
     let ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
     state.denylist.kill(&ids, now).await.map_err(AdminError::Unavailable)?;
     state.tokens.store.kill_agents(&ids, now, actor, reason).await?;
+    state.metrics.killed(ids.len());
     let mut killed = Vec::with_capacity(ids.len());
     for id in ids {
         tracing::warn!(agent_id = %id, actor, reason, "agent killed");
