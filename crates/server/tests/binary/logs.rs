@@ -15,7 +15,6 @@
 //! Here rather than in `tests/e2e`: only the package that defines the
 //! binary gets `CARGO_BIN_EXE_warrant`, with the binary built before its
 //! tests run.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Read;
 use std::path::Path;

@@ -1,5 +1,4 @@
 //! The local commands of the `warrant` binary: `migrate` and `keys list|rotate`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::{Command, Output};
