@@ -24,9 +24,22 @@ use crate::{AgentFilter, DenylistSnapshot, KillRecord, Store, StoreError};
 #[macro_use]
 mod store_impl;
 
-/// Rows per multi-row statement: at most 9 parameters each, far under
-/// both backends' limits on parameters.
-const ROWS_PER_STATEMENT: usize = 100;
+/// The row counts of multi-row statements: a batch is cut greedily into
+/// chunks of these sizes, so that each statement is one of a few shapes
+/// that every connection prepares once and caches (any count would make
+/// up to 64 shapes per connection, each a large prepared program).
+/// At most 9 parameters a row: far under both backends' limits.
+const ROWS_PER_STATEMENT: [usize; 4] = [64, 16, 4, 1];
+
+/// `items` cut into chunks of the [`ROWS_PER_STATEMENT`] sizes, largest first.
+fn statement_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = ROWS_PER_STATEMENT.into_iter().find(|size| *size <= items.len())?;
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
+}
 
 /// `($1, …, $width), ($width+1, …), …`: `rows` tuples of numbered parameters.
 fn values_list(rows: usize, width: usize) -> String {
@@ -146,7 +159,7 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
         // A local file does not drop connections: no ping before each use.
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(4)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
@@ -167,6 +180,15 @@ sql_store!(SqliteStore);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_are_cut_into_few_statement_shapes() {
+        let sizes = |n: usize| statement_chunks(&vec![0; n]).map(<[i32]>::len).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(25), [16, 4, 4, 1]);
+        assert_eq!(sizes(150), [64, 64, 16, 4, 1, 1]);
+        assert_eq!(sizes(512).iter().sum::<usize>(), 512);
+    }
 
     #[test]
     fn a_values_list_numbers_its_parameters_row_by_row() {

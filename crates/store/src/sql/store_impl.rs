@@ -286,7 +286,7 @@ macro_rules! sql_store {
                     );
                     rows.push((seq, event, detail, std::mem::replace(&mut prev, hash.clone()), hash));
                 }
-                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                for chunk in statement_chunks(&rows) {
                     let sql = format!(
                         "INSERT INTO audit_events (seq, at, actor, action, agent_id, resource, detail, prev_hash, hash) \
                          VALUES {}",
@@ -528,13 +528,13 @@ macro_rules! sql_store {
 }
 
 /// Writes the last use an audit batch records ([`LastUse`]) inside the
-/// transaction `$tx`: one statement per table (per [`ROWS_PER_STATEMENT`]
-/// rows), each joining the table to a `VALUES` list.
+/// transaction `$tx`: a few statements per table ([`statement_chunks`]),
+/// each joining the table to a `VALUES` list.
 macro_rules! record_last_use {
     ($tx:ident, $last:expr) => {
         let last = $last;
         let agents: Vec<_> = last.agents.iter().collect();
-        for chunk in agents.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&agents) {
             let sql = format!(
                 "UPDATE agents SET last_token_at = v.column2, last_token_resource = v.column3 \
                  FROM (VALUES {}) AS v WHERE agents.id = v.column1 \
@@ -548,7 +548,7 @@ macro_rules! record_last_use {
             update.execute(&mut *$tx).await?;
         }
         let grants: Vec<_> = last.grants.iter().collect();
-        for chunk in grants.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&grants) {
             let sql = format!(
                 "UPDATE grants SET last_used_at = v.column3 FROM (VALUES {}) AS v \
                  WHERE grants.agent_id = v.column1 AND grants.status = 'approved' \
@@ -563,7 +563,7 @@ macro_rules! record_last_use {
             update.execute(&mut *$tx).await?;
         }
         let credentials: Vec<_> = last.credentials.iter().collect();
-        for chunk in credentials.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&credentials) {
             let sql = format!(
                 "UPDATE credentials SET last_used_at = v.column2 FROM (VALUES {}) AS v \
                  WHERE credentials.id = v.column1 \
