@@ -20,6 +20,22 @@ use crate::openapi::schema;
 use crate::state::AppState;
 use warrant_store::Store;
 
+/// An active token's answer (RFC 7662 §2.2), serialized straight from
+/// the claims (the hot path of every resource server's call).
+#[derive(serde::Serialize)]
+struct Active<'a> {
+    active: bool,
+    scope: &'a str,
+    client_id: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iss: &'a str,
+    exp: i64,
+    iat: i64,
+    jti: &'a str,
+    token_type: &'static str,
+}
+
 #[utoipa::path(
     post,
     path = "/oauth2/introspect",
@@ -64,22 +80,22 @@ pub async fn introspect(
     let answer = decide(&state.verifier, &*state.denylist, &token, &audience, now).await;
     state.metrics.introspected(&answer);
     match answer {
-        Ok(Introspection::Active(claims)) => Ok((
-            no_store(),
-            Json(json!({
-                "active": true,
-                "scope": claims.scope.to_string(),
-                "client_id": claims.client_id,
-                "sub": claims.sub,
-                "aud": claims.aud,
-                "iss": claims.iss,
-                "exp": claims.exp,
-                "iat": claims.iat,
-                "jti": claims.jti,
-                "token_type": "Bearer",
-            })),
-        )
-            .into_response()),
+        Ok(Introspection::Active(claims)) => {
+            let scope = claims.scope.to_string();
+            let active = Active {
+                active: true,
+                scope: &scope,
+                client_id: &claims.client_id,
+                sub: &claims.sub,
+                aud: &claims.aud,
+                iss: &claims.iss,
+                exp: claims.exp,
+                iat: claims.iat,
+                jti: &claims.jti,
+                token_type: "Bearer",
+            };
+            Ok((no_store(), Json(active)).into_response())
+        }
         Ok(Introspection::Inactive { reason, agent_id }) => {
             tracing::info!(resource = %audience, reason = reason.as_str(), "introspection answered inactive");
             let event = NewAuditEvent {
