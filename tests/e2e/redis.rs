@@ -98,6 +98,27 @@ pub fn count_keys(url: &str, prefix: &str) -> std::io::Result<usize> {
     Ok(Resp::connect(url)?.scan_prefix(prefix)?.len())
 }
 
+/// What a failover to a replica that missed the last writes looks like to
+/// Warrant: `key` is gone (other keys, `loaded` among them, are kept) and
+/// every subscription is dropped. For a private Redis only.
+pub fn lose_key_and_subscriptions(url: &str, key: &str) -> std::io::Result<()> {
+    let mut conn = Resp::connect(url)?;
+    match conn.command(&["DEL", key])? {
+        Reply::Integer(1) => {}
+        other => return Err(std::io::Error::other(format!("DEL {key} answered {other:?}"))),
+    }
+    conn.command(&["CLIENT", "KILL", "TYPE", "pubsub"])?;
+    Ok(())
+}
+
+/// Whether the Redis at `url` holds `key`.
+pub fn key_exists(url: &str, key: &str) -> std::io::Result<bool> {
+    match Resp::connect(url)?.command(&["EXISTS", key])? {
+        Reply::Integer(n) => Ok(n == 1),
+        other => Err(std::io::Error::other(format!("EXISTS answered {other:?}"))),
+    }
+}
+
 /// A RESP2 reply.
 #[derive(Debug)]
 enum Reply {

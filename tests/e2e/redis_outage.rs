@@ -1,5 +1,5 @@
 //! Redis goes away: introspection fails closed (503, never `active: true` on a
-//! guess), readiness says so, a kill is refused rather than half-written; and
+//! guess; `active: false` where the instance's copy already denies), readiness says so, a kill is refused rather than half-written; and
 //! when Redis comes back empty the instance refills it from the database
 //! before trusting it again.
 
@@ -9,7 +9,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_admin_error, json_with_status, Resource, Setup, TestApp};
-use crate::redis::{count_keys, spawn_app_on_redis_at, unique_prefix, RedisServer};
+use crate::redis::{
+    count_keys, key_exists, lose_key_and_subscriptions, spawn_app_on_redis_at, unique_prefix, RedisServer,
+};
 
 /// Status and JSON body of one introspection.
 async fn ask(app: &TestApp, resource: &Resource, token: &str) -> (StatusCode, Value) {
@@ -76,10 +78,17 @@ async fn introspection_fails_closed_while_redis_is_down_and_recovers_from_the_da
     assert_eq!(ready["status"], "unavailable", "{ready}");
     assert_eq!(ready["denylist"], "unreachable", "{ready}");
     assert_eq!(ready["store"], "ok", "{ready}");
-    for token in [&killed_token, &untouched_token, &spared_token] {
+    for token in [&untouched_token, &spared_token] {
         let (status, body) = ask(&app, resource, token).await;
-        assert_unavailable(status, &body, "any token during the outage");
+        assert_unavailable(status, &body, "a live token during the outage");
     }
+    // The instance's copy still knows the kill: that denial holds without Redis.
+    let (status, body) = ask(&app, resource, &killed_token).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({"active": false})),
+        "the killed token during the outage"
+    );
     // A kill cannot reach the denylist: it is refused and nothing is written.
     let refused = app.kill(&app.admin_token, &spared.id, "during the outage").await;
     assert_admin_error(refused, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
@@ -117,4 +126,33 @@ async fn introspection_fails_closed_while_redis_is_down_and_recovers_from_the_da
     app.assert_inactive(resource, &spared_token).await;
     let refused = app.token_with_basic(&spared.client_id, &secret(&spared), &[]).await;
     json_with_status(refused, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failover_that_loses_a_kill_does_not_bring_the_agents_tokens_back() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix();
+    let app = spawn_app_on_redis_at(&redis.url(), &prefix, &[]).await;
+    let killed = app.setup_agent_with_grant(Setup::default()).await;
+    let resource = &killed.resource;
+    let token = app.granted_token(&killed).await;
+    app.kill_ok(&killed.agent.id, "killed before the failover").await;
+    app.assert_inactive(resource, &token).await;
+
+    // The new primary lacks the kill but still says `loaded`; the
+    // instance's subscription drops and comes back. It writes the
+    // database's kills back before it trusts Redis again.
+    let kill_key = format!("{prefix}kill:{}", killed.agent.id);
+    lose_key_and_subscriptions(&redis.url(), &kill_key).expect("the private Redis answers");
+    let started = Instant::now();
+    while !key_exists(&redis.url(), &kill_key).expect("the private Redis answers") {
+        let (status, body) = ask(&app, resource, &token).await;
+        assert_ne!(body["active"], true, "the killed agent's token after the failover: {status} {body}");
+        assert!(started.elapsed() < Duration::from_secs(10), "the kill was not written back within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    readyz_becomes(&app, StatusCode::OK, Duration::from_secs(10)).await;
+    for _ in 0..20 {
+        app.assert_inactive(resource, &token).await;
+    }
 }

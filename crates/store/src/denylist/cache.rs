@@ -42,6 +42,14 @@ impl Event {
         }
     }
 
+    /// The time a kill or a grant revocation holds.
+    pub fn time(&self) -> Option<Timestamp> {
+        match self {
+            Event::Kill { at, .. } | Event::Grant { at, .. } => Some(*at),
+            Event::Token { .. } | Event::Changed { .. } => None,
+        }
+    }
+
     pub fn decode(text: &str) -> Option<Event> {
         let mut parts = text.splitn(4, ' ');
         let (kind, id, time) =
@@ -83,6 +91,21 @@ impl Cache {
             cache.apply(Event::Grant { agent_id, audience, at }, Timestamp(0));
         }
         cache
+    }
+
+    /// Takes in everything `older` holds: a denylist only grows (kill and
+    /// revocation times only move forward; revoked ids stay until they
+    /// expire), so what a copy once held stays true.
+    pub fn absorb(&mut self, older: Cache) {
+        for (agent_id, at) in older.kills {
+            self.apply(Event::Kill { agent_id, at }, Timestamp(0));
+        }
+        for (jti, expires_at) in older.tokens {
+            self.tokens.entry(jti).or_insert(expires_at);
+        }
+        for ((agent_id, audience), at) in older.grants {
+            self.apply(Event::Grant { agent_id, audience, at }, Timestamp(0));
+        }
     }
 
     /// Applies an event; times only move forward, so events may arrive twice
@@ -192,6 +215,27 @@ mod tests {
         let other = TokenFacts { audience: "https://tickets", ..facts(100) };
         assert_eq!(cache.check(&other), None);
         assert_eq!(cache.check(&facts(101)), None);
+    }
+
+    #[test]
+    fn a_copy_absorbing_an_older_one_keeps_what_either_held() {
+        let mut older = Cache::default();
+        older.apply(Event::Kill { agent_id: "agt_1".into(), at: Timestamp(100) }, Timestamp(100));
+        older.apply(Event::Token { jti: "j1".into(), expires_at: Timestamp(500) }, Timestamp(100));
+        let mut fresh = Cache::default();
+        fresh.apply(Event::Kill { agent_id: "agt_1".into(), at: Timestamp(50) }, Timestamp(100));
+        fresh.apply(
+            Event::Grant { agent_id: "agt_1".into(), audience: "https://crm".into(), at: Timestamp(120) },
+            Timestamp(120),
+        );
+        fresh.absorb(older);
+        assert_eq!(
+            fresh.check(&TokenFacts { jti: "j9", ..facts(100) }),
+            Some(Inactive::Killed),
+            "the later kill"
+        );
+        assert_eq!(fresh.check(&facts(200)), Some(Inactive::Revoked), "the revoked id");
+        assert_eq!(fresh.check(&TokenFacts { jti: "j9", ..facts(120) }), Some(Inactive::GrantRevoked));
     }
 
     #[test]

@@ -7,12 +7,17 @@
 //! the database. Every write is a MULTI of the SET and a PUBLISH of the
 //! event on `<prefix>events`; change notices are only published.
 //!
-//! Fail closed: the copy is trusted only while the subscription is up and
-//! was loaded after subscribing. Otherwise every check reads Redis directly;
-//! if Redis does not answer, or answers without `loaded` (it restarted
-//! empty), the check is an error and callers answer 503. A Warrant instance
-//! (which has the database) refills an empty Redis before trusting it
-//! again; a resource server (which has not) waits for one to do so.
+//! Fail closed: the copy answers "not denied" only while the subscription
+//! is up and was loaded after subscribing. Otherwise a check the copy does
+//! not deny reads Redis directly; if Redis does not answer, or answers
+//! without `loaded` (it restarted empty), the check is an error and callers
+//! answer 503. A denial in the copy always holds: the denylist only grows,
+//! so a reload absorbs the old copy, and a Redis that lost writes (a
+//! failover to a replica that missed them) cannot take back a kill seen
+//! here. On every subscription a Warrant instance (which has the database)
+//! writes the database's denylist back to Redis, raising any time Redis
+//! lost and publishing it, before it trusts Redis again; a resource server
+//! (which has not) waits for Redis to be `loaded`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
@@ -26,6 +31,22 @@ use warrant_policy::{Clock, Timestamp};
 use super::cache::{decide, Cache, Event};
 use super::{ChangeListener, Denylist, DenylistError, DenylistStats, Inactive, Listeners, TokenFacts};
 use crate::Store;
+
+/// Sets each key to its argument where it holds nothing or a smaller
+/// number; answers the (1-based) positions of the keys it set.
+static RAISE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "local raised = {} \
+         for i, key in ipairs(KEYS) do \
+           local held = tonumber(redis.call('GET', key)) \
+           if held == nil or held < tonumber(ARGV[i]) then \
+             redis.call('SET', key, ARGV[i]) \
+             table.insert(raised, i) \
+           end \
+         end \
+         return raised",
+    )
+});
 
 /// Longest wait for one Redis command before the check fails closed.
 const OP_TIMEOUT: Duration = Duration::from_millis(1_000);
@@ -110,19 +131,16 @@ impl Inner {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for event in &events {
-            match event {
-                Event::Kill { agent_id, at } => {
-                    pipe.set(self.key(&format!("kill:{agent_id}")), at.unix()).ignore()
-                }
-                Event::Token { jti, expires_at } => {
+            match (self.event_key(event), event) {
+                (Some(key), Event::Token { expires_at, .. }) => {
                     let ttl = u64::try_from(now.seconds_until(*expires_at)).unwrap_or(0).max(1);
-                    pipe.set_ex(self.key(&format!("jti:{jti}")), expires_at.unix(), ttl).ignore()
+                    pipe.set_ex(key, expires_at.unix(), ttl).ignore();
                 }
-                Event::Grant { agent_id, audience, at } => {
-                    pipe.set(self.key(&format!("grant:{agent_id}|{audience}")), at.unix()).ignore()
+                (Some(key), Event::Kill { at, .. } | Event::Grant { at, .. }) => {
+                    pipe.set(key, at.unix()).ignore();
                 }
-                Event::Changed { .. } => &mut pipe,
-            };
+                _ => {}
+            }
             pipe.publish(self.channel(), event.encode()).ignore();
         }
         let mut conn = self.conn().await?;
@@ -159,37 +177,75 @@ impl Inner {
         Ok(decide(jti.is_some(), kill.map(Timestamp), grant.map(Timestamp), token.issued_at))
     }
 
-    /// Fills an empty Redis from the database (keys already there are newer
-    /// and kept), then marks it loaded.
+    /// Writes back what the database knows, then marks Redis loaded. Run
+    /// on every subscription, not only when Redis came back empty: a Redis
+    /// that failed over to a replica may have lost the last writes while
+    /// keeping `loaded`. Kill and grant-revocation times are only raised
+    /// (a newer time, from a kill whose database write is under way, is
+    /// kept), and each raised one is published so that followers without
+    /// the database (resource servers) hold it too.
     async fn refill(&self, refill: &Refill) -> Result<(), DenylistError> {
         let now = refill.clock.now();
         let snapshot = refill.store.denylist_snapshot(now).await?;
+        let times: Vec<Event> = snapshot
+            .kills
+            .iter()
+            .map(|(agent_id, at)| Event::Kill { agent_id: agent_id.clone(), at: *at })
+            .chain(snapshot.grants.iter().map(|(agent_id, audience, at)| Event::Grant {
+                agent_id: agent_id.clone(),
+                audience: audience.clone(),
+                at: *at,
+            }))
+            .collect();
+        let mut conn = self.conn().await?;
+        let mut raise = RAISE.prepare_invoke();
+        for event in &times {
+            if let (Some(key), Some(at)) = (self.event_key(event), event.time()) {
+                raise.key(key).arg(at.unix());
+            }
+        }
+        let raised: Vec<usize> =
+            if times.is_empty() { Vec::new() } else { timed(raise.invoke_async(&mut conn)).await? };
         let mut pipe = redis::pipe();
         pipe.atomic();
-        for (agent_id, at) in &snapshot.kills {
-            pipe.cmd("SET").arg(self.key(&format!("kill:{agent_id}"))).arg(at.unix()).arg("NX").ignore();
+        for index in &raised {
+            if let Some(event) = index.checked_sub(1).and_then(|i| times.get(i)) {
+                pipe.publish(self.channel(), event.encode()).ignore();
+            }
         }
         for (jti, expires_at) in &snapshot.tokens {
             let ttl = u64::try_from(now.seconds_until(*expires_at)).unwrap_or(0).max(1);
             pipe.set_ex(self.key(&format!("jti:{jti}")), expires_at.unix(), ttl).ignore();
         }
-        for (agent_id, audience, at) in &snapshot.grants {
-            pipe.cmd("SET")
-                .arg(self.key(&format!("grant:{agent_id}|{audience}")))
-                .arg(at.unix())
-                .arg("NX")
-                .ignore();
-        }
         pipe.set(self.key("loaded"), 1).ignore();
-        let mut conn = self.conn().await?;
         timed(pipe.query_async::<()>(&mut conn)).await?;
         tracing::info!(
             kills = snapshot.kills.len(),
             tokens = snapshot.tokens.len(),
             grants = snapshot.grants.len(),
-            "refilled the Redis denylist from the database"
+            raised = raised.len(),
+            "wrote the database's denylist back to Redis"
         );
         Ok(())
+    }
+
+    /// Whether Redis holds a denylist (`loaded`), as opposed to having
+    /// come back empty.
+    async fn is_loaded(&self) -> Result<bool, DenylistError> {
+        let mut conn = self.conn().await?;
+        timed(redis::cmd("EXISTS").arg(self.key("loaded")).query_async(&mut conn)).await
+    }
+
+    /// The Redis key of a kill, a revoked token or a grant revocation.
+    fn event_key(&self, event: &Event) -> Option<String> {
+        match event {
+            Event::Kill { agent_id, .. } => Some(self.key(&format!("kill:{agent_id}"))),
+            Event::Token { jti, .. } => Some(self.key(&format!("jti:{jti}"))),
+            Event::Grant { agent_id, audience, .. } => {
+                Some(self.key(&format!("grant:{agent_id}|{audience}")))
+            }
+            Event::Changed { .. } => None,
+        }
     }
 
     /// Reads the whole denylist from Redis into a fresh copy.
@@ -281,16 +337,26 @@ async fn follow(inner: Weak<Inner>) {
 async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSub, DenylistError> {
     let mut pubsub = timed(inner.client.get_async_pubsub()).await?;
     timed(pubsub.subscribe(inner.channel())).await?;
-    let mut conn = inner.conn().await?;
-    let loaded: bool = timed(redis::cmd("EXISTS").arg(inner.key("loaded")).query_async(&mut conn)).await?;
-    if !loaded {
-        match &inner.refill {
-            Some(refill) => inner.refill(refill).await?,
-            None => return Err(DenylistError::NotLoaded),
-        }
+    match &inner.refill {
+        Some(refill) => match inner.refill(refill).await {
+            Ok(()) => {}
+            // The database cannot be read: a loaded Redis is followed still
+            // (a failover's lost writes come back at the next subscription
+            // with the database); an empty one is not.
+            Err(DenylistError::Refill(error)) if inner.is_loaded().await? => {
+                tracing::warn!(%error, "following Redis without writing the database's denylist back");
+            }
+            Err(error) => return Err(error),
+        },
+        None if !inner.is_loaded().await? => return Err(DenylistError::NotLoaded),
+        None => {}
     }
-    let cache = inner.load().await?;
-    *inner.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = cache;
+    let mut fresh = inner.load().await?;
+    let mut cache = inner.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // What the copy held stays: a Redis that lost writes cannot take back
+    // a kill this instance has seen.
+    fresh.absorb(std::mem::take(&mut *cache));
+    *cache = fresh;
     Ok(pubsub)
 }
 
@@ -318,8 +384,12 @@ fn escape_glob(text: &str) -> String {
 #[async_trait]
 impl Denylist for RedisDenylist {
     async fn check(&self, token: &TokenFacts<'_>) -> Result<Option<Inactive>, DenylistError> {
-        if self.inner.live.load(Ordering::SeqCst) {
-            return Ok(self.inner.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner()).check(token));
+        let copied = self.inner.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner()).check(token);
+        // A denial in the copy is true whether or not it is followed (the
+        // denylist only grows); an answer of "not denied" needs a followed
+        // copy, or Redis itself.
+        if copied.is_some() || self.inner.live.load(Ordering::SeqCst) {
+            return Ok(copied);
         }
         self.inner.check_direct(token).await
     }
@@ -347,10 +417,7 @@ impl Denylist for RedisDenylist {
         if self.inner.live.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let mut conn = self.inner.conn().await?;
-        let loaded: bool =
-            timed(redis::cmd("EXISTS").arg(self.inner.key("loaded")).query_async(&mut conn)).await?;
-        if loaded {
+        if self.inner.is_loaded().await? {
             Ok(())
         } else {
             Err(DenylistError::NotLoaded)
