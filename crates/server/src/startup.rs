@@ -168,7 +168,6 @@ impl Application {
             verifier: Arc::new(verifier),
             denylist,
             governance,
-            audiences: Arc::default(),
             lifecycle: Arc::default(),
             metrics,
         };

@@ -21,8 +21,8 @@
 //!   is not kept even if the notice after the commit were lost);
 //! - as a last resort, every copy is read again after [`MAX_AGE`].
 //!
-//! Resources are cached by audience for good: they are never edited or
-//! removed. Absent clients and resources are never cached, so unknown ids
+//! Resources are cached by audience and by id for good: they are never
+//! edited or removed. Absent clients and resources are never cached, so unknown ids
 //! cannot fill memory.
 
 use std::collections::HashMap;
@@ -86,7 +86,8 @@ pub struct CachedStore {
     inner: Arc<dyn Store>,
     denylist: Arc<dyn Denylist>,
     copy: Arc<RwLock<Copy>>,
-    resources: RwLock<HashMap<String, Arc<Resource>>>,
+    resources_by_audience: RwLock<HashMap<String, Arc<Resource>>>,
+    resources_by_id: RwLock<HashMap<String, Arc<Resource>>>,
 }
 
 impl CachedStore {
@@ -97,7 +98,13 @@ impl CachedStore {
         denylist.watch_changes(Arc::new(move |client_id| {
             write(&listener).notice(client_id, Instant::now());
         }));
-        CachedStore { inner, denylist, copy, resources: RwLock::default() }
+        CachedStore {
+            inner,
+            denylist,
+            copy,
+            resources_by_audience: RwLock::default(),
+            resources_by_id: RwLock::default(),
+        }
     }
 
     /// The store underneath, for writers that change nothing cached (the
@@ -156,19 +163,13 @@ impl CachedStore {
 
     /// A resource by its audience (resources never change once registered).
     pub async fn cached_resource(&self, audience: &Audience) -> Result<Option<Arc<Resource>>, StoreError> {
-        let cached = read(&self.resources).get(audience.as_str()).cloned();
-        if let Some(resource) = cached {
-            return Ok(Some(resource));
-        }
-        let Some(resource) = self.inner.get_resource_by_audience(audience).await?.map(Arc::new) else {
-            return Ok(None);
-        };
-        let mut resources = write(&self.resources);
-        if resources.len() >= MAX_CLIENTS {
-            resources.clear();
-        }
-        resources.insert(audience.as_str().to_owned(), resource.clone());
-        Ok(Some(resource))
+        let load = self.inner.get_resource_by_audience(audience);
+        resource_through(&self.resources_by_audience, audience.as_str(), load).await
+    }
+
+    /// A resource by its id, which is its resource server's client id.
+    pub async fn cached_resource_by_id(&self, id: &str) -> Result<Option<Arc<Resource>>, StoreError> {
+        resource_through(&self.resources_by_id, id, self.inner.get_resource(id)).await
     }
 
     /// Answers from the copy when it holds a current value for `client_id`,
@@ -233,6 +234,25 @@ impl CachedStore {
     async fn announce(&self, client_ids: &[String]) -> Result<(), StoreError> {
         self.denylist.announce_changes(client_ids).await.map_err(|e| StoreError::Propagation(Box::new(e)))
     }
+}
+
+/// Answers from `cache` when it holds `key`, else runs `load` and keeps a
+/// resource it finds (resources are never edited or removed).
+async fn resource_through(
+    cache: &RwLock<HashMap<String, Arc<Resource>>>,
+    key: &str,
+    load: impl Future<Output = Result<Option<Resource>, StoreError>>,
+) -> Result<Option<Arc<Resource>>, StoreError> {
+    if let Some(resource) = read(cache).get(key).cloned() {
+        return Ok(Some(resource));
+    }
+    let Some(resource) = load.await?.map(Arc::new) else { return Ok(None) };
+    let mut resources = write(cache);
+    if resources.len() >= MAX_CLIENTS {
+        resources.clear();
+    }
+    resources.insert(key.to_owned(), resource.clone());
+    Ok(Some(resource))
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

@@ -18,7 +18,6 @@ use crate::error::{denylist_unavailable, no_store, OAuthErrorResponse};
 use crate::openapi::responses::IntrospectionErrors;
 use crate::openapi::schema;
 use crate::state::AppState;
-use warrant_store::Store;
 
 /// An active token's answer (RFC 7662 §2.2), serialized straight from
 /// the claims (the hot path of every resource server's call).
@@ -62,20 +61,14 @@ pub async fn introspect(
         return Err(OAuthError::invalid_client("only a registered resource server may introspect").into());
     }
     let token = form.take_required("token")?;
-    let audience = match state.audiences.get(caller.client_id.as_str()) {
-        Some(audience) => audience,
-        None => {
-            let resource =
-                state.tokens.store.get_resource(caller.client_id.as_str()).await.map_err(|error| {
-                    tracing::error!(%error, "introspection cannot read the caller's resource");
-                    OAuthErrorResponse::from(OAuthError::server_error())
-                })?;
-            let resource =
-                resource.ok_or_else(|| OAuthError::invalid_client("the resource server no longer exists"))?;
-            state.audiences.insert(caller.client_id.as_str(), resource.audience.as_str());
-            resource.audience.to_string()
-        }
-    };
+    let resource =
+        state.tokens.store.cached_resource_by_id(caller.client_id.as_str()).await.map_err(|error| {
+            tracing::error!(%error, "introspection cannot read the caller's resource");
+            OAuthErrorResponse::from(OAuthError::server_error())
+        })?;
+    let resource =
+        resource.ok_or_else(|| OAuthError::invalid_client("the resource server no longer exists"))?;
+    let audience = resource.audience.to_string();
     let now = state.tokens.clock.now();
     let answer = decide(&state.verifier, &*state.denylist, &token, &audience, now).await;
     state.metrics.introspected(&answer);

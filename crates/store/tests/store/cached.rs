@@ -36,6 +36,9 @@ async fn reads_are_served_from_memory_until_a_change_is_made_through_the_store(p
     assert_eq!(cached.cached_agent(&agent.id).await.unwrap().unwrap().status, AgentStatus::Active);
     assert_eq!(cached.cached_grants(&agent.id).await.unwrap().len(), 1);
     assert!(cached.cached_resource(&resource.audience).await.unwrap().is_some());
+    let by_id = cached.cached_resource_by_id(&resource.id).await.unwrap().unwrap();
+    assert_eq!(by_id.audience, resource.audience);
+    assert!(cached.cached_resource_by_id("res_unknown").await.unwrap().is_none());
 
     // Behind its back: the cached copies still answer.
     inner.add_credential(&secret_credential(&agent.id, ClientKind::Agent), 5).await.unwrap();
