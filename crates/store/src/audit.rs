@@ -207,38 +207,32 @@ impl<'a> LastUse<'a> {
 #[derive(Debug, Default)]
 struct LastUseThrottle {
     agents: HashMap<String, Timestamp>,
-    grants: HashMap<(String, String), Timestamp>,
+    /// By agent, then audience: looked up without building a key.
+    grants: HashMap<String, HashMap<String, Timestamp>>,
     credentials: HashMap<String, Timestamp>,
 }
 
 impl LastUseThrottle {
     /// Keeps the uses due for a write, and remembers them as written.
     fn due<'a>(&mut self, mut uses: LastUse<'a>) -> LastUse<'a> {
-        fn due_in<K, B>(
-            written: &mut HashMap<K, Timestamp>,
-            key: &B,
-            owned: impl FnOnce() -> K,
-            at: Timestamp,
-        ) -> bool
-        where
-            K: std::hash::Hash + Eq + std::borrow::Borrow<B>,
-            B: ?Sized + std::hash::Hash + Eq,
-        {
+        fn due_in(written: &mut HashMap<String, Timestamp>, key: &str, at: Timestamp) -> bool {
             if written.get(key).is_some_and(|last| at.unix() < last.unix() + LAST_USE_RESOLUTION) {
                 return false;
             }
             if written.len() >= 100_000 {
                 written.retain(|_, last| at.unix() < last.unix() + LAST_USE_RESOLUTION);
             }
-            written.insert(owned(), at);
+            written.insert(key.to_owned(), at);
             true
         }
-        uses.agents.retain(|id, (at, _)| due_in(&mut self.agents, *id, || (*id).to_owned(), *at));
+        uses.agents.retain(|id, (at, _)| due_in(&mut self.agents, id, *at));
         uses.grants.retain(|(agent, audience), at| {
-            let key = ((*agent).to_owned(), (*audience).to_owned());
-            due_in(&mut self.grants, &key, || key.clone(), *at)
+            if !self.grants.contains_key(*agent) {
+                self.grants.insert((*agent).to_owned(), HashMap::new());
+            }
+            self.grants.get_mut(*agent).is_some_and(|written| due_in(written, audience, *at))
         });
-        uses.credentials.retain(|id, at| due_in(&mut self.credentials, *id, || (*id).to_owned(), *at));
+        uses.credentials.retain(|id, at| due_in(&mut self.credentials, id, *at));
         uses
     }
 }
